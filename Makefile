@@ -1,0 +1,49 @@
+# One entry point for people and CI. `make synth` and `make test` set everything up on a fresh machine
+# (Python 3.11, Node 20, package registries reachable): a venv in .venv and cdk8s-cli in node_modules.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# jsii prints an end-of-life banner for Node 20 on every run; the library works with it.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+CRD_DIR ?= ../shared/crds
+
+.PHONY: setup synth validate test schema golden imports clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Synthesize catalog/ into dist/ with cdk8s-cli (which runs main.py).
+synth: setup
+	cdk8s synth --no-check-upgrade
+
+validate: setup
+	$(PY) -m ollama_constructs validate
+
+## Every test: unit, golden, schema and CEL validation, shell scripts, drift of dist/ and the schema.
+test: setup
+	$(PY) -m pytest
+
+## Rewrite the committed leaf JSON schema and the golden files from the code (review the diff!).
+schema: setup
+	$(PY) -m ollama_constructs schema > schema/catalog-leaf.schema.json
+
+golden: setup
+	OLLAMA_CONSTRUCTS_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
+
+## Regenerate imports/ from the CRD files (one API group per import).
+imports: node_modules/.installed
+	bash scripts/import-crds.sh $(CRD_DIR)
+
+clean:
+	rm -rf $(VENV) node_modules .cdk8s-staging .pytest_cache

@@ -1,0 +1,45 @@
+"""The cdk8s app of this repository: every leaf in `catalog/` synthesized into `dist/`.
+
+`cdk8s synth` runs this file (see cdk8s.yaml); so can `python main.py`. Importing it synthesizes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import cdk8s
+
+from ollama_constructs import _synth, cli
+from ollama_constructs.catalog import load_catalog
+
+CATALOG = Path("catalog")
+OUTDIR = Path("dist")
+
+
+def build_app(catalog_dir: Path | str = CATALOG) -> cdk8s.App:
+    """The app: one chart per leaf of `catalog_dir` (raises CatalogError on any invalid leaf)."""
+    return _synth.build_app(load_catalog(catalog_dir))
+
+
+def main() -> int:
+    """Synthesize the catalog into `dist/` atomically (nothing is written when a leaf is invalid).
+
+    `OLLAMA_CONSTRUCTS_CATALOG` and `OLLAMA_CONSTRUCTS_OUTDIR` override the two directories.
+
+    cdk8s-cli deletes its output directory before it runs the app, so cdk8s.yaml points it at a staging
+    directory; the real output is `dist/`, and the staging directory gets a copy for the CLI to list.
+    """
+    catalog = os.environ.get("OLLAMA_CONSTRUCTS_CATALOG", str(CATALOG))
+    outdir = Path(os.environ.get("OLLAMA_CONSTRUCTS_OUTDIR", OUTDIR))
+    status = cli.main(["synth", "--catalog", catalog, "--outdir", str(outdir)])
+    staging = os.environ.get("CDK8S_OUTDIR")
+    if status == 0 and staging and Path(staging).resolve() != outdir.resolve():
+        shutil.copytree(outdir, staging, dirs_exist_ok=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

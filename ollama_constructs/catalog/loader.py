@@ -1,0 +1,268 @@
+"""Loading a catalog directory: every leaf parsed and checked, every error collected.
+
+A catalog is a directory of YAML files, one leaf each, searched recursively in a stable order. A leaf
+whose `workloadType` is not ours is skipped (and reported as skipped). Errors name the file and the
+field path, and all errors of all leaves are raised together in one :class:`CatalogError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .leaf import WORKLOAD_TYPE, CatalogLeaf
+from .platform import PLATFORM_DEFAULTS_FILE, PlatformDefaults, apply_platform_defaults
+
+_LEAF_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class LeafError:
+    """One problem in one file, at one field."""
+
+    file: str
+    """The file, as the user named it (relative to the working directory when possible)."""
+    field: str
+    """The field path, e.g. `gpu.count` or `models[1]`; empty for a problem with the whole file."""
+    message: str
+    """What is wrong and what is allowed."""
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+
+
+class CatalogError(Exception):
+    """A catalog with at least one invalid leaf; :attr:`errors` holds every problem found."""
+
+    def __init__(self, errors: Sequence[LeafError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedLeaf:
+    """A valid leaf, its file, and the leaf with the platform defaults applied."""
+
+    file: str
+    """The file the leaf came from."""
+    leaf: CatalogLeaf
+    """The leaf as written."""
+    resolved: CatalogLeaf
+    """The leaf with every open field filled from the platform defaults."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedLeaf:
+    """A file that belongs to another chart of the catalog."""
+
+    file: str
+    workload_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Every valid leaf of a catalog, in file order, and the files that were skipped."""
+
+    leaves: tuple[LoadedLeaf, ...]
+    skipped: tuple[SkippedLeaf, ...]
+    platform: PlatformDefaults
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the field at `loc` (for listing the allowed keys)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or name: f for name, f in current.model_fields.items()}
+        if part not in fields:
+            return None
+        current = _first_model(fields[part].annotation)
+        if current is None:
+            return None
+    return current
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(model: type[BaseModel], error: dict[str, Any]) -> str:
+    loc = error["loc"]
+    if error["type"] == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        allowed = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown field{hint}; allowed here: {', '.join(allowed)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] not in ("missing", "value_error") and "input" in error:
+        message += f" (got {error['input']!r})"
+    return message
+
+
+def validation_errors(file: str, model: type[BaseModel], exc: ValidationError) -> list[LeafError]:
+    """One :class:`LeafError` per pydantic error, with YAML field paths and readable messages."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        errors.append(LeafError(file, _field_path(loc), _message(model, {**error, "loc": loc})))
+    return errors
+
+
+def _read_yaml(path: Path) -> tuple[Any, LeafError | None]:
+    try:
+        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, LeafError(_display(path), "", f"not valid YAML{where}: {problem}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, LeafError(_display(path), "", f"cannot be read: {exc}")
+    documents = [d for d in documents if d is not None]
+    if len(documents) != 1:
+        return None, LeafError(_display(path), "", f"must hold exactly one YAML document, found {len(documents)}")
+    if not isinstance(documents[0], dict):
+        return None, LeafError(_display(path), "", "must be a YAML mapping of leaf fields")
+    return documents[0], None
+
+
+def load_platform_defaults(path: Path | None) -> PlatformDefaults:
+    """The platform defaults from `path`, or the built-in defaults when `path` is None or absent.
+
+    Raises:
+        CatalogError: when the file exists but is invalid.
+    """
+    if path is None or not path.exists():
+        return PlatformDefaults()
+    data, error = _read_yaml(path)
+    if error:
+        raise CatalogError([error])
+    try:
+        return PlatformDefaults.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(validation_errors(_display(path), PlatformDefaults, exc)) from None
+
+
+def parse_leaf(file: str, data: dict[str, Any]) -> CatalogLeaf:
+    """Validate one leaf's data.
+
+    Raises:
+        CatalogError: with every error of the leaf.
+    """
+    try:
+        return CatalogLeaf.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(validation_errors(file, CatalogLeaf, exc)) from None
+
+
+def leaf_files(catalog_dir: Path) -> list[Path]:
+    """The leaf files of a catalog directory, recursively, in a stable order."""
+    return sorted(
+        p
+        for p in catalog_dir.rglob("*")
+        if p.is_file() and p.suffix in _LEAF_SUFFIXES and p.name != PLATFORM_DEFAULTS_FILE
+    )
+
+
+def load_catalog(catalog_dir: Path | str, platform_file: Path | str | None = None) -> Catalog:
+    """Load and check every leaf of `catalog_dir`.
+
+    Args:
+        catalog_dir: the directory of leaves.
+        platform_file: the platform-defaults file. Defaults to `platform-defaults.yaml` in `catalog_dir`,
+            and to the built-in defaults when that file does not exist.
+
+    Raises:
+        CatalogError: with every error of every leaf, when any leaf (or the platform file) is invalid.
+    """
+    catalog_dir = Path(catalog_dir)
+    if not catalog_dir.is_dir():
+        raise CatalogError([LeafError(_display(catalog_dir), "", "catalog directory not found")])
+    errors: list[LeafError] = []
+    explicit_platform = platform_file is not None
+    platform_path = Path(platform_file) if explicit_platform else catalog_dir / PLATFORM_DEFAULTS_FILE
+    if explicit_platform and not platform_path.is_file():
+        errors.append(LeafError(_display(platform_path), "", "platform-defaults file not found"))
+    platform = PlatformDefaults()
+    try:
+        platform = load_platform_defaults(platform_path)
+    except CatalogError as exc:
+        errors.extend(exc.errors)
+
+    leaves: list[LoadedLeaf] = []
+    skipped: list[SkippedLeaf] = []
+    for path in leaf_files(catalog_dir):
+        file = _display(path)
+        data, error = _read_yaml(path)
+        if error:
+            errors.append(error)
+            continue
+        workload_type = data.get("workloadType")
+        if workload_type is None:
+            errors.append(LeafError(file, "workloadType", f"required; this library reads '{WORKLOAD_TYPE}' leaves"))
+            continue
+        if workload_type != WORKLOAD_TYPE:
+            skipped.append(SkippedLeaf(file, str(workload_type)))
+            continue
+        try:
+            leaf = parse_leaf(file, data)
+        except CatalogError as exc:
+            errors.extend(exc.errors)
+            continue
+        leaves.append(LoadedLeaf(file, leaf, apply_platform_defaults(leaf, platform)))
+
+    errors.extend(_collisions(leaves))
+    if errors:
+        raise CatalogError(errors)
+    return Catalog(tuple(leaves), tuple(skipped), platform)
+
+
+def _collisions(leaves: Sequence[LoadedLeaf]) -> list[LeafError]:
+    """Two leaves that would produce the same objects (same namespace and serviceName)."""
+    first: dict[tuple[str, str], str] = {}
+    errors = []
+    for loaded in leaves:
+        key = (loaded.leaf.namespace, loaded.leaf.service_name)
+        if key in first:
+            errors.append(
+                LeafError(
+                    loaded.file,
+                    "serviceName",
+                    f"'{key[1]}' in namespace '{key[0]}' is already defined by {first[key]}; "
+                    "two leaves cannot produce the same objects",
+                )
+            )
+        else:
+            first[key] = loaded.file
+    return errors

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerate imports/ (typed CRD bindings) from local CRD files, one API group per `cdk8s import`.
+# Usage: scripts/import-crds.sh [CRD_DIR]   (default: ../shared/crds)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+crd_dir=${1:-../shared/crds}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+import_group() {  # import_group PREFIX GLOB...
+  local prefix=$1 bundle="$work/$1.yaml" file
+  shift
+  : >"$bundle"
+  for file in "$@"; do
+    cat "$file" >>"$bundle"
+    printf '\n---\n' >>"$bundle"
+  done
+  rm -rf "imports/$prefix"
+  cdk8s import "$prefix:=$bundle" --language python --output imports --no-check-upgrade --no-save
+}
+
+import_group gatewayapi "$crd_dir"/gateway.networking.k8s.io_*.yaml
+import_group certmanager "$crd_dir"/cert-manager.io_*.yaml

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (manifest validation against Kubernetes and CRD schemas)."""

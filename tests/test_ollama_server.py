@@ -1,0 +1,189 @@
+"""OllamaServer on its own: what each prop drives, probes, security, labels, the Service."""
+
+from __future__ import annotations
+
+import cdk8s
+import pytest
+from pydantic import ValidationError
+
+from ollama_constructs import ComputeResources, OllamaServer, OllamaServerProps
+from tests.conftest import env_of, find
+
+
+def synth_server(namespace: str | None = "team", **props) -> tuple[OllamaServer, list[dict]]:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace=namespace)
+    server = OllamaServer(chart, "Ollama", OllamaServerProps(**props))
+    return server, cdk8s.Testing.synth(chart)
+
+
+def ollama_container(manifests: list[dict]) -> dict:
+    (c,) = find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+def test_defaults_give_a_deployment_service_and_probe_scripts() -> None:
+    server, manifests = synth_server()
+    assert sorted((m["kind"], m["metadata"]["name"]) for m in manifests) == [
+        ("ConfigMap", "ollama-server"),
+        ("Deployment", "ollama"),
+        ("Service", "ollama"),
+    ]
+    assert cdk8s.ApiObject.of(server).kind == "Deployment"
+    assert server.service_name == "ollama"
+    assert server.url == "http://ollama.team.svc"
+    assert server.port == 80
+
+
+def test_service_port_80_to_11434_selecting_name_and_instance() -> None:
+    _, manifests = synth_server(name="chat")
+    spec = find(manifests, "Service", "chat")["spec"]
+    assert spec["type"] == "ClusterIP"
+    assert spec["ports"] == [{"name": "http", "port": 80, "targetPort": 11434}]
+    assert spec["selector"] == {"app.kubernetes.io/name": "ollama", "app.kubernetes.io/instance": "chat"}
+    deployment = find(manifests, "Deployment", "chat")
+    assert deployment["spec"]["selector"] == {"matchLabels": spec["selector"]}
+    template_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert spec["selector"].items() <= template_labels.items()
+    assert not any(k.startswith("cdk8s.io") for k in template_labels)
+
+
+def test_container_runs_ollama_serve_on_11434_with_pinned_settings() -> None:
+    _, manifests = synth_server(models=("phi",), context_length=8192)
+    c = ollama_container(manifests)
+    assert "command" not in c and "args" not in c, "the image's own `ollama serve` entrypoint is used"
+    assert c["image"] == "docker.io/ollama/ollama:0.32.15"
+    assert c["imagePullPolicy"] == "IfNotPresent"
+    assert c["ports"] == [{"containerPort": 11434, "name": "http"}]
+    env = env_of(c)
+    assert env["OLLAMA_HOST"] == "0.0.0.0:11434"
+    assert env["OLLAMA_MODELS"] == "/var/lib/ollama/models"
+    assert env["HOME"] == "/var/lib/ollama"
+    assert env["OLLAMA_KEEP_ALIVE"] == "-1"
+    assert env["OLLAMA_CONTEXT_LENGTH"] == "8192"
+    assert env["OLLAMA_NO_CLOUD"] == "1"
+
+
+def test_image_is_blackwell_capable_and_pinned() -> None:
+    image = OllamaServerProps().image
+    repository, tag = image.rsplit(":", 1)
+    assert repository == "docker.io/ollama/ollama"
+    assert tuple(int(x) for x in tag.split(".")) >= (0, 5, 13), "0.5.13 is the first release with sm_120"
+
+
+def test_startup_and_liveness_probe_http_root_readiness_checks_model_loaded() -> None:
+    _, manifests = synth_server(models=("phi", "llama3.2:3b"), startup_timeout_seconds=900)
+    c = ollama_container(manifests)
+    assert c["startupProbe"]["httpGet"] == {"path": "/", "port": 11434, "scheme": "HTTP"}
+    assert c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"] >= 900
+    assert c["livenessProbe"]["httpGet"]["path"] == "/"
+    assert c["readinessProbe"]["exec"]["command"] == [
+        "bash",
+        "/opt/ollama-constructs/server/model-ready.sh",
+        "phi:latest",
+        "loaded",
+    ]
+    assert c["readinessProbe"]["timeoutSeconds"] >= 5
+    assert c["lifecycle"]["postStart"]["exec"]["command"] == [
+        "bash",
+        "/opt/ollama-constructs/server/model-preload.sh",
+        "phi:latest",
+    ]
+
+
+def test_without_preload_readiness_means_present_and_keep_alive_is_finite() -> None:
+    _, manifests = synth_server(models=("phi",), preload=False)
+    c = ollama_container(manifests)
+    assert c["readinessProbe"]["exec"]["command"][-2:] == ["phi:latest", "present"]
+    assert "lifecycle" not in c
+    assert env_of(c)["OLLAMA_KEEP_ALIVE"] == "5m"
+
+
+def test_without_models_readiness_is_the_http_root() -> None:
+    _, manifests = synth_server()
+    c = ollama_container(manifests)
+    assert c["readinessProbe"]["httpGet"]["path"] == "/"
+    assert "lifecycle" not in c
+
+
+def test_probe_scripts_are_mounted_from_the_configmap_and_roll_the_pods() -> None:
+    _, manifests = synth_server(models=("phi",))
+    config = find(manifests, "ConfigMap", "ollama-server")
+    assert sorted(config["data"]) == ["lib.sh", "model-preload.sh", "model-ready.sh"]
+    assert config["data"]["model-ready.sh"].startswith("#!/usr/bin/env bash")
+    pod = find(manifests, "Deployment")["spec"]["template"]
+    assert len(pod["metadata"]["annotations"]["checksum.ollama-constructs.dev/server-scripts"]) == 64
+    mounts = {m["mountPath"]: m for m in ollama_container(manifests)["volumeMounts"]}
+    assert mounts["/opt/ollama-constructs/server"]["readOnly"] is True
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes[mounts["/opt/ollama-constructs/server"]["name"]]["configMap"]["name"] == "ollama-server"
+
+
+def test_security_context_is_restricted() -> None:
+    _, manifests = synth_server()
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] > 10000
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
+    sc = ollama_container(manifests)["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["privileged"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+def test_writable_home_models_and_tmp_on_volumes() -> None:
+    _, manifests = synth_server()
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in ollama_container(manifests)["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/var/lib/ollama"]]
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+def test_resources_replicas_and_rollout() -> None:
+    resources = ComputeResources(cpu_request="1", cpu_limit="4", memory_request="6Gi", memory_limit="8Gi")
+    _, manifests = synth_server(resources=resources, replicas=3, max_surge=0, max_unavailable=1)
+    deployment = find(manifests, "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+    }
+    assert ollama_container(manifests)["resources"] == {
+        "requests": {"cpu": "1", "memory": "6Gi"},
+        "limits": {"cpu": "4", "memory": "8Gi"},
+    }
+
+
+def test_extra_env_and_labels() -> None:
+    _, manifests = synth_server(env={"OLLAMA_DEBUG": "1"}, labels={"team": "ml"})
+    assert env_of(ollama_container(manifests))["OLLAMA_DEBUG"] == "1"
+    for m in manifests:
+        assert m["metadata"]["labels"]["team"] == "ml"
+    assert find(manifests, "Deployment")["spec"]["template"]["metadata"]["labels"]["team"] == "ml"
+
+
+@pytest.mark.parametrize(
+    ("props", "words"),
+    [
+        ({"env": {"OLLAMA_HOST": "0.0.0.0:8080"}}, "env cannot set OLLAMA_HOST"),
+        ({"labels": {"app.kubernetes.io/instance": "x"}}, "set by the library"),
+        ({"max_surge": 0, "max_unavailable": 0}, "cannot both be 0"),
+        ({"models": ("bad name",)}, "white space"),
+        ({"replicas": -1}, "greater than or equal to 0"),
+        ({"name": "Bad"}, "pattern"),
+        ({"unknown": 1}, "Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_props_are_refused(props: dict, words: str) -> None:
+    with pytest.raises(ValidationError, match=words):
+        OllamaServerProps(**props)
+
+
+def test_props_are_frozen() -> None:
+    props = OllamaServerProps()
+    with pytest.raises(ValidationError):
+        props.replicas = 2  # type: ignore[misc]

@@ -1,0 +1,63 @@
+"""Everything synthesized is schema-valid: core kinds strictly (oldest and newest Kubernetes), custom kinds
+against their CRDs with unknown fields rejected and their CEL rules evaluated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, leaf_data, synth_leaf
+from tests.support.manifest_validation import NEWEST, OLDEST
+
+OUTPUT_FILES = sorted((REPO / "dist").rglob("*.k8s.yaml")) + sorted((REPO / "tests" / "golden").glob("*.k8s.yaml"))
+
+
+def test_both_ends_of_the_supported_kubernetes_range_are_checked(validator) -> None:
+    assert OLDEST == "1.28.0"
+    assert tuple(int(x) for x in NEWEST.split(".")) >= (1, 37, 0)
+
+
+@pytest.mark.parametrize("path", OUTPUT_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_committed_output_is_valid(path: Path, validator) -> None:
+    objects = [o for o in yaml.safe_load_all(path.read_text()) if o]
+    assert objects, f"{path} is empty"
+    assert validator.validate(objects) == []
+
+
+VARIANTS = {
+    "no-ingress": {"ingress": None},
+    "cpu-only": {"gpu": {"count": 0}},
+    "many-gpus": {"gpu": {"count": 4}, "container": {"replicas": 3}},
+    "long-timeout": {"ingress": {"enabled": True, "host": "a.b.example.com", "timeoutSeconds": 86400}},
+    "issuer": {
+        "ingress": {
+            "enabled": True,
+            "host": "x.example.com",
+            "tls": {"issuerRef": {"kind": "Issuer", "name": "ca"}},
+            "gateway": {"className": "cilium"},
+        }
+    },
+    "no-preload": {"preload": False, "model": None, "models": ["registry.corp:5000/ml/coder:v1", "phi"]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(VARIANTS))
+def test_leaf_variants_are_valid(case: str, validator) -> None:
+    assert validator.validate(synth_leaf(leaf_data(**VARIANTS[case]))) == []
+
+
+def test_the_validator_would_catch_a_broken_object(validator, seed_manifests) -> None:
+    """The check above can fail: an unknown field and a CEL violation in our own output are reported."""
+    import copy
+
+    broken = copy.deepcopy(seed_manifests)
+    for m in broken:
+        if m["kind"] == "Deployment":
+            m["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Always"
+        if m["kind"] == "HTTPRoute" and "backendRefs" in m["spec"]["rules"][0]:
+            m["spec"]["rules"][0]["timeouts"]["backendRequest"] = "9999s"
+    errors = validator.validate(broken)
+    assert any("imagePullPolicyy" in e for e in errors), errors
+    assert any("backendRequest timeout cannot be longer than request timeout" in e for e in errors), errors

@@ -1,0 +1,41 @@
+"""The package installs cleanly into another app: CRD bindings and scripts inside `ollama_constructs`,
+no top-level `imports` module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_wheel_contents(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("ollama_constructs-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    top_level = {n.split("/")[0] for n in names}
+    assert top_level == {"ollama_constructs", next(n for n in top_level if n.endswith(".dist-info"))}
+    for script in (REPO / "ollama_constructs" / "scripts").glob("*.sh"):
+        assert f"ollama_constructs/scripts/{script.name}" in names
+    jsii = [n for n in names if n.endswith(".jsii.tgz")]
+    assert len(jsii) == 2, jsii
+    assert all(n.startswith("ollama_constructs/imports/") for n in jsii)
+    assert "ollama_constructs/imports/gatewayapi/io/k8s/networking/gateway/__init__.py" in names
+    assert "ollama_constructs/imports/certmanager/io/cert_manager/__init__.py" in names
+    assert "ollama_constructs/py.typed" in names
+
+
+def test_package_namespace_maps_to_the_repositorys_imports_directory() -> None:
+    import ollama_constructs.imports.gatewayapi.io.k8s.networking.gateway as gw
+
+    assert Path(gw.__file__).resolve().is_relative_to(REPO / "imports")
+    assert gw.Gateway.__module__ == "ollama_constructs.imports.gatewayapi.io.k8s.networking.gateway"
