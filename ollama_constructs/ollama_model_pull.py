@@ -39,6 +39,8 @@ class OllamaModelPullProps(Props):
     """Attempts per model before the pull fails. Default: `3`."""
     retry_delay_seconds: int = Field(default=5, ge=1, le=60)
     """Wait before the second attempt, doubled after each failure (at most 60 s). Default: `5`."""
+    pull_timeout_seconds: int = Field(default=3600, ge=0)
+    """Limit of one pull attempt; `0` means no limit. Default: `3600` (an hour, for large models)."""
     refresh: bool = False
     """Pull models that are already on the volume again, to follow a moved tag; a failed refresh keeps
     the copy on disk. Default: `false` (a model on disk is used as is)."""
@@ -99,6 +101,7 @@ class OllamaModelPull(Construct):
             "OLLAMA_PULL_ATTEMPTS": str(p.attempts),
             "OLLAMA_PULL_RETRY_DELAY_SECONDS": str(p.retry_delay_seconds),
             "OLLAMA_PULL_REFRESH": "1" if p.refresh else "0",
+            "OLLAMA_PULL_TIMEOUT_SECONDS": str(p.pull_timeout_seconds),
         }
         self.init_container = workload.add_init_container(
             name="model-pull",

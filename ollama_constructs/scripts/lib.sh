@@ -88,8 +88,8 @@ run_cli() {
 }
 
 # wait_for_server DEADLINE_SECONDS [SERVER_PID]: poll `ollama list` every
-# POLL_INTERVAL seconds until it succeeds. Exits 1 when the deadline passes, or at once when SERVER_PID
-# (a child of this shell) has exited.
+# POLL_INTERVAL seconds until it succeeds. Exits 1 when the deadline passes, or at
+# once when SERVER_PID (a child of this shell) has exited.
 wait_for_server() {
   local limit=$1 pid=${2:-} start=$SECONDS remaining status
   log "waiting up to ${limit}s for the ollama server at ${OLLAMA_HOST:-127.0.0.1:11434}"

@@ -107,7 +107,7 @@ pull_model() {
     fi
     log "attempt $attempt of $ATTEMPTS to pull $model failed: $CLI_ERROR"
     if is_permanent_error "$CLI_ERROR"; then
-      log "not retrying: the registry does not serve $model as named"
+      log "not retrying: this error is permanent"
       return 1
     fi
     ((attempt < ATTEMPTS)) || return 1
@@ -120,7 +120,7 @@ pull_model() {
 
 # ensure_model MODEL: MODEL (normalized) is on the volume afterwards, or exit 1.
 ensure_model() {
-  local model=$1 present=0
+  local model=$1 present=0 id
   model_is_present "$model" || present=$?
   if ((present == 0 && !REFRESH)); then
     log "$model is present on the volume, not pulling"
@@ -137,7 +137,8 @@ ensure_model() {
       die "failed to pull $model after $PULL_ATTEMPTS_MADE attempt(s); last error from ollama: $CLI_ERROR"
   fi
   model_is_present "$model" || die "model $model is not present after pull (ollama show: $CLI_ERROR)"
-  log "$model is ready (id $(model_id "$model"))"
+  id=$(model_id "$model")
+  log "$model is ready${id:+ (id $id)}"
 }
 
 main() {
