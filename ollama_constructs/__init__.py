@@ -4,32 +4,93 @@ Use the constructs in any cdk8s chart, or let :class:`OllamaInferenceChart` buil
 catalog leaf. The catalog layer (leaf models, platform defaults, loading) is :mod:`ollama_constructs.catalog`.
 """
 
-from ._defaults import DEFAULT_OLLAMA_IMAGE
-from .catalog import CatalogError, CatalogLeaf, PlatformDefaults, load_catalog
-from .compute_resources import ComputeResources
-from .gateway_exposure import GatewayExposure, GatewayExposureProps
-from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps
-from .model_reference import ModelReference, ModelReferenceError
-from .ollama_inference_chart import OllamaInferenceChart
-from .ollama_model_pull import OllamaModelPull, OllamaModelPullProps
-from .ollama_server import OllamaServer, OllamaServerProps
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Lazy: `import ollama_constructs.catalog` (and `ollama-constructs validate`) must not start cdk8s's Node
+# process; the constructs load on first use.
+_EXPORTS = {
+    "ApiKeyProxy": ".api_key_proxy",
+    "ApiKeyProxyProps": ".api_key_proxy",
+    "CatalogError": ".catalog",
+    "CatalogLeaf": ".catalog",
+    "ComputeResources": ".compute_resources",
+    "CustomModelfile": ".ollama_model_pull",
+    "DEFAULT_OLLAMA_IMAGE": "._defaults",
+    "GatewayExposure": ".gateway_exposure",
+    "GatewayExposureProps": ".gateway_exposure",
+    "GpuNodeSelector": ".gpu_node_selector",
+    "GpuNodeSelectorProps": ".gpu_node_selector",
+    "GpuToleration": ".gpu_node_selector",
+    "INFERENCE_PATHS": ".gateway_exposure",
+    "ModelReference": ".model_reference",
+    "ModelReferenceError": ".model_reference",
+    "ModelSource": ".ollama_model_pull",
+    "ModelVolume": ".ollama_server",
+    "NodeLabelRequirement": ".gpu_node_selector",
+    "OllamaInferenceChart": ".ollama_inference_chart",
+    "OllamaModelPull": ".ollama_model_pull",
+    "OllamaModelPullProps": ".ollama_model_pull",
+    "OllamaNetworkPolicy": ".ollama_network_policy",
+    "OllamaNetworkPolicyProps": ".ollama_network_policy",
+    "OllamaServer": ".ollama_server",
+    "OllamaServerProps": ".ollama_server",
+    "ParentGateway": ".gateway_exposure",
+    "PlatformDefaults": ".catalog",
+    "SecretKey": ".ollama_model_pull",
+    "load_catalog": ".catalog",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._defaults import DEFAULT_OLLAMA_IMAGE
+    from .api_key_proxy import ApiKeyProxy, ApiKeyProxyProps
+    from .catalog import CatalogError, CatalogLeaf, PlatformDefaults, load_catalog
+    from .compute_resources import ComputeResources
+    from .gateway_exposure import GatewayExposure, GatewayExposureProps, INFERENCE_PATHS, ParentGateway
+    from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps, GpuToleration, NodeLabelRequirement
+    from .model_reference import ModelReference, ModelReferenceError
+    from .ollama_inference_chart import OllamaInferenceChart
+    from .ollama_model_pull import CustomModelfile, ModelSource, OllamaModelPull, OllamaModelPullProps, SecretKey
+    from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
+    from .ollama_server import ModelVolume, OllamaServer, OllamaServerProps
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
-    "DEFAULT_OLLAMA_IMAGE",
+    "ApiKeyProxy",
+    "ApiKeyProxyProps",
     "CatalogError",
     "CatalogLeaf",
     "ComputeResources",
+    "CustomModelfile",
+    "DEFAULT_OLLAMA_IMAGE",
     "GatewayExposure",
     "GatewayExposureProps",
     "GpuNodeSelector",
     "GpuNodeSelectorProps",
+    "GpuToleration",
+    "INFERENCE_PATHS",
     "ModelReference",
     "ModelReferenceError",
+    "ModelSource",
+    "ModelVolume",
+    "NodeLabelRequirement",
     "OllamaInferenceChart",
     "OllamaModelPull",
     "OllamaModelPullProps",
+    "OllamaNetworkPolicy",
+    "OllamaNetworkPolicyProps",
     "OllamaServer",
     "OllamaServerProps",
+    "ParentGateway",
     "PlatformDefaults",
+    "SecretKey",
     "load_catalog",
 ]

@@ -1,4 +1,4 @@
-"""The command line: `ollama-constructs validate | synth | schema` (also `python -m ollama_constructs`)."""
+"""The command line: `ollama-constructs validate | plan | synth | schema` (also `python -m ollama_constructs`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _synth
 from .catalog import Catalog, CatalogError, leaf_json_schema_text, load_catalog
 
 
@@ -30,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synth", help="write one manifest file per leaf, only when every leaf is valid")
     catalog_args(synth)
     synth.add_argument("--outdir", default="dist", type=Path, help="output directory (default: dist)")
+    catalog_args(sub.add_parser("plan", help="print what each leaf resolves to: sizes, resources, GPU, volume"))
     sub.add_parser("schema", help="print the JSON Schema of a catalog leaf")
     return parser
 
@@ -60,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for loaded in catalog.leaves:
             print(f"ok: {loaded.file} ({loaded.leaf.namespace}/{loaded.leaf.service_name})")
         return 0
+    if args.command == "plan":
+        from .catalog.plan import describe
+
+        print("\n\n".join("\n".join(describe(loaded)) for loaded in catalog.leaves))
+        return 0
+    from . import _synth  # starts cdk8s's Node process; `validate` and `schema` do without it
+
     files = _synth.synth_to(catalog, args.outdir)
     for path in files:
         print(f"wrote {path}")

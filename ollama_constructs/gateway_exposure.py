@@ -17,15 +17,52 @@ from .imports.certmanager.io import cert_manager as cm
 from .imports.gatewayapi.io.k8s.networking import gateway as gw
 
 
+INFERENCE_PATHS: tuple[tuple[Literal["PathPrefix", "Exact"], str], ...] = (
+    ("PathPrefix", "/v1"),
+    ("Exact", "/api/chat"),
+    ("Exact", "/api/generate"),
+    ("Exact", "/api/embed"),
+    ("Exact", "/api/embeddings"),
+    ("Exact", "/api/tags"),
+    ("Exact", "/api/show"),
+    ("Exact", "/api/ps"),
+    ("Exact", "/api/version"),
+)
+"""What the route exposes: the OpenAI-compatible API and Ollama's inference and read-only endpoints.
+The management endpoints (`/api/pull`, `/api/push`, `/api/create`, `/api/copy`, `/api/delete`,
+`/api/blobs/...`) match no rule, so the Gateway answers 404 and never forwards them."""
+
+
+_PATH_TYPES = {
+    "PathPrefix": gw.HttpRouteSpecRulesMatchesPathType.PATH_PREFIX,
+    "Exact": gw.HttpRouteSpecRulesMatchesPathType.EXACT,
+}
+
+
+class ParentGateway(Props):
+    """A shared Gateway, owned by the platform, that the route attaches to."""
+
+    name: DnsLabel
+    """The Gateway's name."""
+    namespace: DnsLabel
+    """The Gateway's namespace."""
+    section_name: DnsLabel | None = None
+    """The listener to attach to (its HTTPS listener for the host). Default: every listener that admits
+    the route."""
+
+
 class GatewayExposureProps(Props):
-    """The public host and how its TLS certificate is issued."""
+    """The public host, the Gateway, and how the certificate is issued."""
 
     host: HostName
     """The public DNS name, e.g. `llm.example.com`."""
     name: DnsLabel = "ollama"
     """Base name of the Gateway, the routes and the certificate. Default: `ollama`."""
     gateway_class_name: DnsLabel = "eg"
-    """GatewayClass of the dedicated Gateway. Default: `eg`."""
+    """GatewayClass of the dedicated Gateway (ignored with `parent`). Default: `eg`."""
+    parent: ParentGateway | None = None
+    """Attach to this shared Gateway instead of creating one. Its listeners own TLS and the HTTP redirect,
+    so no Gateway, Certificate or redirect route is created. Default: a dedicated Gateway."""
     issuer_kind: Literal["Issuer", "ClusterIssuer"] = "ClusterIssuer"
     """Kind of the cert-manager issuer. Default: `ClusterIssuer`."""
     issuer_name: DnsLabel = "letsencrypt-prod"
@@ -37,15 +74,20 @@ class GatewayExposureProps(Props):
 
 
 class GatewayExposure(Construct):
-    """Publishes a Service on `https://<host>` with a certificate from cert-manager.
+    """Publishes a Service on `https://<host>` through the Gateway API, inference endpoints only.
 
-    Synthesizes:
+    Dedicated mode (default) synthesizes:
       * a Gateway `<name>` (the `Resource` child) of class `gateway_class_name` with an HTTPS listener
         `https` for the host, terminating TLS with the certificate's Secret, and an HTTP listener `http`;
-      * an HTTPRoute `<name>` on the `https` listener: the host, all paths, to the Service's port, with
-        request and backend timeouts of `timeout_seconds`;
+      * an HTTPRoute `<name>` on the `https` listener: the host, the :data:`INFERENCE_PATHS`, to the
+        Service's port, with request and backend timeouts of `timeout_seconds`;
       * an HTTPRoute `<name>-redirect` on the `http` listener answering 301 to the HTTPS URL;
-      * a cert-manager Certificate `<name>-tls` for the host, stored in the Secret `<name>-tls`.
+      * a cert-manager Certificate `<name>-tls` for the host, stored in the Secret `<name>-tls`: the
+        certificate lives beside the Gateway that serves it.
+
+    Shared mode (`parent`) synthesizes only the HTTPRoute `<name>` (the `Resource` child), attached to the
+    platform's Gateway; that Gateway's listener holds the certificate (typically a wildcard the platform
+    manages) and redirects HTTP, and must admit routes from this namespace (`allowedRoutes`).
     """
 
     def __init__(
@@ -64,6 +106,49 @@ class GatewayExposure(Construct):
         """The Secret that cert-manager writes and the HTTPS listener serves."""
         port = service.port
 
+        self.certificate: cm.Certificate | None = None
+        """The host's certificate (dedicated mode)."""
+        self.gateway: gw.Gateway | None = None
+        """The dedicated Gateway (dedicated mode)."""
+        self.redirect_route: gw.HttpRoute | None = None
+        """The HTTP to HTTPS redirect (dedicated mode)."""
+        if p.parent is None:
+            self._dedicated(labels)
+            parent_refs = [gw.HttpRouteSpecParentRefs(name=p.name, section_name="https")]
+        else:
+            parent_refs = [
+                gw.HttpRouteSpecParentRefs(
+                    name=p.parent.name, namespace=p.parent.namespace, section_name=p.parent.section_name
+                )
+            ]
+        timeout = f"{p.timeout_seconds}s"
+        self.route = gw.HttpRoute(
+            self,
+            "Route" if p.parent is None else "Resource",
+            metadata=cdk8s.ApiObjectMetadata(name=p.name, labels=labels),
+            spec=gw.HttpRouteSpec(
+                parent_refs=parent_refs,
+                hostnames=[p.host],
+                rules=[
+                    gw.HttpRouteSpecRules(
+                        matches=[
+                            gw.HttpRouteSpecRulesMatches(
+                                path=gw.HttpRouteSpecRulesMatchesPath(type=_PATH_TYPES[kind], value=value)
+                            )
+                            for kind, value in INFERENCE_PATHS
+                        ],
+                        backend_refs=[gw.HttpRouteSpecRulesBackendRefs(name=service.name, port=port)],
+                        timeouts=gw.HttpRouteSpecRulesTimeouts(request=timeout, backend_request=timeout),
+                    )
+                ],
+            ),
+        )
+        """The route to the Service."""
+        self.url: str = f"https://{p.host}"
+        """The public URL of the API."""
+
+    def _dedicated(self, labels: dict[str, str]) -> None:
+        p = self.props
         self.certificate = cm.Certificate(
             self,
             "Certificate",
@@ -99,29 +184,6 @@ class GatewayExposure(Construct):
                 ],
             ),
         )
-        timeout = f"{p.timeout_seconds}s"
-        self.route = gw.HttpRoute(
-            self,
-            "Route",
-            metadata=cdk8s.ApiObjectMetadata(name=p.name, labels=labels),
-            spec=gw.HttpRouteSpec(
-                parent_refs=[gw.HttpRouteSpecParentRefs(name=p.name, section_name="https")],
-                hostnames=[p.host],
-                rules=[
-                    gw.HttpRouteSpecRules(
-                        matches=[
-                            gw.HttpRouteSpecRulesMatches(
-                                path=gw.HttpRouteSpecRulesMatchesPath(
-                                    type=gw.HttpRouteSpecRulesMatchesPathType.PATH_PREFIX, value="/"
-                                )
-                            )
-                        ],
-                        backend_refs=[gw.HttpRouteSpecRulesBackendRefs(name=service.name, port=port)],
-                        timeouts=gw.HttpRouteSpecRulesTimeouts(request=timeout, backend_request=timeout),
-                    )
-                ],
-            ),
-        )
         self.redirect_route = gw.HttpRoute(
             self,
             "Redirect",
@@ -144,5 +206,3 @@ class GatewayExposure(Construct):
                 ],
             ),
         )
-        self.url: str = f"https://{p.host}"
-        """The public URL of the API."""

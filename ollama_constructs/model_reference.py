@@ -123,3 +123,32 @@ def normalize_model_name(text: str) -> str:
         ModelReferenceError: when `text` is not a valid reference.
     """
     return ModelReference.parse(text).short
+
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def check_digest(digest: str) -> str:
+    """`digest` when it is a manifest digest `sha256:<64 lower-case hex>`.
+
+    Raises:
+        ModelReferenceError: otherwise, saying the expected form.
+    """
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise ModelReferenceError(
+            f"{digest!r} is not a manifest digest: expected 'sha256:' and 64 lower-case hex characters "
+            "(the full digest `ollama list` abbreviates to 12)"
+        )
+    return digest
+
+
+def split_pinned(text: str) -> tuple[ModelReference, str | None]:
+    """Parse `name[:tag][@sha256:<hex>]` into the reference and its pinned digest (or None).
+
+    Raises:
+        ModelReferenceError: when either part is invalid.
+    """
+    if isinstance(text, str) and "@" in text:
+        ref, _, digest = text.partition("@")
+        return ModelReference.parse(ref), check_digest(digest)
+    return ModelReference.parse(text), None

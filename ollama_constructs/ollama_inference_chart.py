@@ -6,12 +6,19 @@ import cdk8s
 from constructs import Construct
 
 from . import _labels
+from ._modelfile import render_modelfile
 from .catalog import CatalogLeaf, PlatformDefaults, apply_platform_defaults
+from .catalog.leaf import PinnedModel, Registry
+from .catalog.plan import leaf_sizing, preload_timeout_seconds, served_model_count
 from .compute_resources import ComputeResources
-from .gateway_exposure import GatewayExposure, GatewayExposureProps
+from ._defaults import OLLAMA_PORT
+from .api_key_proxy import PROXY_PORT, ApiKeyProxy, ApiKeyProxyProps
+from .gateway_exposure import GatewayExposure, GatewayExposureProps, ParentGateway
+from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
 from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps
-from .ollama_model_pull import OllamaModelPull, OllamaModelPullProps
-from .ollama_server import OllamaServer, OllamaServerProps
+from .model_reference import DEFAULT_HOST, ModelReference
+from .ollama_model_pull import CustomModelfile, ModelSource, OllamaModelPull, OllamaModelPullProps, SecretKey
+from .ollama_server import ModelVolume, OllamaServer, OllamaServerProps
 
 
 class OllamaInferenceChart(cdk8s.Chart):
@@ -36,43 +43,116 @@ class OllamaInferenceChart(cdk8s.Chart):
         super().__init__(scope, id, namespace=self.leaf.namespace, disable_resource_name_hashes=True)
         leaf = self.leaf
         labels = self._labels()
+        self.sizing = leaf_sizing(leaf)
+        """Resources, GPU memory, volume size and time budgets derived from the models."""
 
         self.server = OllamaServer(self, "Server", self._server_props(labels))
         self.model_pull = OllamaModelPull(
             self,
             "ModelPull",
-            OllamaModelPullProps(
-                name=leaf.service_name, models=leaf.model_names, image=leaf.ollama.image, labels=labels
-            ),
-            workload=self.server.deployment,
+            self._model_pull_props(labels),
+            workload=self.server.workload,
             models_volume=self.server.models_volume,
+            server_container=self.server.container,
         )
         self.gpu = GpuNodeSelector(
             self,
             "Gpu",
-            GpuNodeSelectorProps(count=leaf.gpu.count),
-            workload=self.server.deployment,
+            self._gpu_props(),
+            workload=self.server.workload,
             containers=[self.server.container],
         )
+        self.auth_proxy: ApiKeyProxy | None = None
+        """The API-key check in front of the server, when the exposed leaf asks for `apiKey`."""
         self.exposure: GatewayExposure | None = None
         """The public exposure, when the leaf enables ingress."""
         if leaf.ingress.enabled and leaf.ingress.host:
-            issuer = leaf.ingress.tls.issuer_ref
-            assert issuer is not None and leaf.ingress.gateway.class_name is not None  # platform defaults
-            self.exposure = GatewayExposure(
+            self._expose(labels)
+        self.network_policies = self._network_policies(labels, platform or PlatformDefaults())
+        """The NetworkPolicies of the server (and of the auth proxy)."""
+
+    def _expose(self, labels: dict[str, str]) -> None:
+        leaf = self.leaf
+        ingress = leaf.ingress
+        assert ingress.host is not None and ingress.auth is not None  # checked, and defaulted by the platform
+        backend = self.server.service
+        if ingress.auth.mode == "apiKey":
+            assert ingress.auth.secret_name is not None
+            self.auth_proxy = ApiKeyProxy(
                 self,
-                "Exposure",
-                GatewayExposureProps(
+                "Auth",
+                ApiKeyProxyProps(
                     name=leaf.service_name,
-                    host=leaf.ingress.host,
-                    gateway_class_name=leaf.ingress.gateway.class_name,
-                    issuer_kind=issuer.kind,
-                    issuer_name=issuer.name,
-                    timeout_seconds=leaf.ingress.timeout_seconds or 600,
+                    secret_name=ingress.auth.secret_name,
+                    timeout_seconds=ingress.timeout_seconds or 600,
                     labels=labels,
                 ),
-                service=self.server.service,
+                upstream=self.server.service,
             )
+            backend = self.auth_proxy.service
+        issuer = ingress.tls.issuer_ref
+        assert issuer is not None  # platform defaults
+        parent = ingress.gateway.parent_ref
+        self.exposure = GatewayExposure(
+            self,
+            "Exposure",
+            GatewayExposureProps(
+                name=leaf.service_name,
+                host=ingress.host,
+                gateway_class_name=ingress.gateway.class_name or "eg",
+                parent=None
+                if parent is None
+                else ParentGateway(name=parent.name, namespace=parent.namespace, section_name=parent.section_name),
+                issuer_kind=issuer.kind,
+                issuer_name=issuer.name,
+                timeout_seconds=ingress.timeout_seconds or 600,
+                labels=labels,
+            ),
+            service=backend,
+        )
+
+    def _network_policies(self, labels: dict[str, str], platform: PlatformDefaults) -> list[OllamaNetworkPolicy]:
+        leaf = self.leaf
+        name = leaf.service_name
+        callers = [leaf.namespace]
+        parent = leaf.ingress.gateway.parent_ref
+        gateway_namespace = platform.ingress.gateway_namespace or (parent.namespace if parent else leaf.namespace)
+        if self.exposure is not None and self.auth_proxy is None and gateway_namespace not in callers:
+            callers.append(gateway_namespace)
+        registry = leaf.registry
+        port = 443
+        if registry is not None:
+            host_port = registry.host.rpartition(":")[2] if ":" in registry.host else None
+            port = int(host_port) if host_port else (80 if registry.insecure else 443)
+        policies = [
+            OllamaNetworkPolicy(
+                self,
+                "NetworkPolicy",
+                OllamaNetworkPolicyProps(
+                    name=name,
+                    allow_from_namespaces=tuple(callers),
+                    registry_ports=(port,),
+                    private_registry=registry is not None,
+                    labels=labels,
+                ),
+            )
+        ]
+        if self.auth_proxy is not None:
+            policies.append(
+                OllamaNetworkPolicy(
+                    self,
+                    "AuthNetworkPolicy",
+                    OllamaNetworkPolicyProps(
+                        name=f"{name}-auth",
+                        port=PROXY_PORT,
+                        allow_from_namespaces=(gateway_namespace,),
+                        registry_ports=(),
+                        egress_to_pods=((_labels.selector_labels(name), OLLAMA_PORT),),
+                        labels=labels,
+                    ),
+                )
+            )
+        return policies
 
     def _labels(self) -> dict[str, str]:
         leaf = self.leaf
@@ -85,26 +165,124 @@ class OllamaInferenceChart(cdk8s.Chart):
             labels["owner"] = leaf.owner
         return labels
 
+    def _resources(self) -> ComputeResources:
+        resources = self.leaf.container.resources
+        if resources is not None:
+            return ComputeResources(
+                cpu_request=resources.requests.cpu,
+                cpu_limit=resources.limits.cpu,
+                memory_request=resources.requests.memory,
+                memory_limit=resources.limits.memory,
+            )
+        sized = self.sizing.resources
+        assert sized is not None  # a preset, or `auto` from known sizes (checked when the leaf was loaded)
+        return ComputeResources(
+            cpu_request=sized.cpu_request,
+            cpu_limit=sized.cpu_limit,
+            memory_request=sized.memory_request,
+            memory_limit=sized.memory_limit,
+        )
+
+    def _gpu_props(self) -> GpuNodeSelectorProps:
+        gpu = self.leaf.gpu
+        min_memory = gpu.min_memory_gib
+        if min_memory is None and gpu.count and gpu.vendor == "nvidia" and gpu.resource_name is None:
+            min_memory = self.sizing.gpu_min_memory_gib
+        return GpuNodeSelectorProps(
+            count=gpu.count,
+            vendor=gpu.vendor,
+            resource_name=gpu.resource_name,
+            product=gpu.product,
+            family=gpu.family,
+            min_memory_gib=min_memory,
+            runtime_class_name=gpu.runtime_class_name,
+            tolerations=None
+            if gpu.tolerations is None
+            else tuple(t.model_dump(exclude_none=True) for t in gpu.tolerations),
+        )
+
+    def _more_models_than_ollama_keeps(self) -> int | None:
+        """Every model may stay loaded: set `OLLAMA_MAX_LOADED_MODELS` only when the leaf serves more models
+        than Ollama's own limit (3 per GPU, 3 on CPU), so adding a model below it does not roll the pods."""
+        count = served_model_count(self.leaf)
+        return count if count > 3 * max(self.leaf.gpu.count, 1) else None
+
     def _server_props(self, labels: dict[str, str]) -> OllamaServerProps:
         leaf = self.leaf
-        resources = leaf.container.resources
-        assert resources is not None  # filled by the platform defaults
+        ollama = leaf.ollama
         gpu = leaf.gpu.count > 0
         return OllamaServerProps(
             name=leaf.service_name,
             models=leaf.model_names,
             preload=leaf.preload,
-            image=leaf.ollama.image,
+            image=ollama.image,
             replicas=leaf.container.replicas,
-            resources=ComputeResources(
-                cpu_request=resources.requests.cpu,
-                cpu_limit=resources.limits.cpu,
-                memory_request=resources.requests.memory,
-                memory_limit=resources.limits.memory,
-            ),
-            context_length=leaf.ollama.context_length,
+            resources=self._resources(),
+            context_length=ollama.context_length,
+            keep_alive=None if ollama.keep_alive is None else str(ollama.keep_alive),
+            num_parallel=ollama.num_parallel or 1,
+            max_loaded_models=ollama.max_loaded_models or self._more_models_than_ollama_keeps(),
+            max_queue=ollama.max_queue,
+            flash_attention=ollama.flash_attention,
+            kv_cache_type=ollama.kv_cache_type,
+            load_timeout=None if ollama.load_timeout is None else str(ollama.load_timeout),
+            env=ollama.extra_env,
+            startup_timeout_seconds=preload_timeout_seconds(leaf),
+            progress_deadline_seconds=self.sizing.progress_deadline_seconds,
             # A rollout on GPU nodes must not wait for a spare GPU: replace pods one at a time instead.
             max_surge=0 if gpu else 1,
             max_unavailable=1 if gpu else 0,
             labels=labels,
+            model_volume=self._model_volume(),
         )
+
+    def _model_volume(self) -> ModelVolume | None:
+        persistence = self.leaf.persistence
+        if not persistence.enabled:
+            return None
+        size = self.sizing.volume_size if persistence.size == "auto" else persistence.size
+        return ModelVolume(
+            size=size or "20Gi",
+            storage_class=persistence.storage_class,
+            access_mode=persistence.access_mode,
+            existing_claim=persistence.existing_claim,
+        )
+
+    def _model_pull_props(self, labels: dict[str, str]) -> OllamaModelPullProps:
+        leaf = self.leaf
+        entries: list[PinnedModel] = list(leaf.pinned_models)
+        for custom in leaf.custom_models:
+            if custom.from_ is not None and custom.from_.name not in [e.name for e in entries]:
+                entries.append(custom.from_)
+        customs = [
+            CustomModelfile(
+                name=c.name,
+                modelfile=c.modelfile
+                or render_modelfile(c.from_.name, system=c.system, template=c.template, parameters=c.parameters),
+            )
+            for c in leaf.custom_models
+            if c.modelfile is not None or c.from_ is not None
+        ]
+        registry = leaf.registry
+        ca = registry.ca_bundle if registry else None
+        return OllamaModelPullProps(
+            name=leaf.service_name,
+            models=tuple(model_source(e, registry) for e in entries),
+            custom_models=tuple(customs),
+            image=leaf.ollama.image,
+            remove_unlisted=leaf.remove_unlisted_models,
+            shared_volume=leaf.persistence.enabled and leaf.persistence.access_mode == "ReadWriteMany",
+            ca_bundle=SecretKey(secret_name=ca.secret_name, key=ca.key) if ca else None,
+            labels=labels,
+        )
+
+
+def model_source(model: PinnedModel, registry: Registry | None) -> ModelSource:
+    """Where a leaf's model is pulled from: the internal registry (then copied to the short name clients
+    use) for models of the default registry, else the reference as written."""
+    ref = ModelReference.parse(model.name)
+    if registry is not None and ref.host == DEFAULT_HOST:
+        full = f"{registry.host}/{ref.namespace}/{ref.name}:{ref.tag}"
+        return ModelSource(ref=full, digest=model.digest, alias=ref.short, insecure=registry.insecure)
+    insecure = registry is not None and registry.insecure and ref.host == registry.host
+    return ModelSource(ref=ref.short, digest=model.digest, insecure=insecure)

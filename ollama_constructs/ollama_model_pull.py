@@ -1,35 +1,96 @@
-"""`OllamaModelPull`: an init container that puts the models on the model volume before the server starts."""
+"""`OllamaModelPull`: the models on the model volume before the server starts, and kept in line after."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from . import _labels, _pod, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH
 from ._props import Props
-from ._types import DnsLabel
+from ._types import DnsLabel, DnsSubdomain
 from .compute_resources import ComputeResources
-from .model_reference import normalize_model_name
+from .model_reference import check_digest, normalize_model_name
 
 _SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/pull"
+_SPEC_DIR = "/etc/ollama-constructs/models"
+_CA_DIR = "/etc/ollama-constructs/ca"
 _TEMPORARY_SERVER = "127.0.0.1:11434"
+_LOCK = f"{MODELS_PATH}/.model-pull.lock"
 
 ModelName = Annotated[str, AfterValidator(normalize_model_name)]
+Digest = Annotated[str, AfterValidator(check_digest)]
+
+
+class ModelSource(Props):
+    """One model to pull: from where, pinned to what, and under which name clients use it."""
+
+    ref: ModelName
+    """What `ollama pull` gets, e.g. `phi:latest` or `models.corp:5000/library/phi:latest`."""
+    digest: Digest | None = None
+    """The manifest digest (`sha256:<hex>`) the model must have; when it is on the volume the registry is
+    not contacted at all. Default: not pinned (a model on the volume is used as is)."""
+    alias: ModelName | None = None
+    """The name clients use, copied from `ref` after the pull (`ollama cp`), e.g. `phi:latest` for a model
+    from an internal registry. Default: none (clients use `ref`)."""
+    insecure: bool = False
+    """Pull over plain HTTP (`ollama pull --insecure`). Default: `false`."""
+
+    @property
+    def served_name(self) -> str:
+        """The name the server knows the model by for clients."""
+        return self.alias or self.ref
+
+    def spec_line(self) -> str:
+        """The entry in `models.list`."""
+        words = ["pull", self.ref]
+        if self.digest:
+            words.append(f"digest={self.digest}")
+        if self.alias:
+            words.append(f"alias={self.alias}")
+        if self.insecure:
+            words.append("insecure")
+        return " ".join(words)
+
+
+def _source(value: Any) -> Any:
+    return {"ref": value} if isinstance(value, str) else value
+
+
+class CustomModelfile(Props):
+    """A model built at start-up with `ollama create NAME -f Modelfile`."""
+
+    name: ModelName
+    """The new model's name."""
+    modelfile: str = Field(min_length=1)
+    """The Modelfile text; its FROM should be one of the pulled models, so registry settings and pins apply."""
+
+
+class SecretKey(Props):
+    """One key of a Secret."""
+
+    secret_name: DnsSubdomain
+    """The Secret's name."""
+    key: str = Field(default="ca.crt", pattern=r"^[-._a-zA-Z0-9]+$")
+    """The key. Default: `ca.crt`."""
 
 
 class OllamaModelPullProps(Props):
-    """Which models to pull, and the time budget of the pull."""
+    """Which models to pull and build, and how the pull behaves."""
 
-    models: Annotated[tuple[ModelName, ...], Field(min_length=1)]
-    """The models to pull (`:latest` is added to untagged names); each is checked with `ollama show`."""
+    models: Annotated[tuple[Annotated[ModelSource, BeforeValidator(_source)], ...], Field(min_length=1)]
+    """The models to pull, in order (a plain string is a `ModelSource` ref); each is checked with
+    `ollama show`."""
+    custom_models: tuple[CustomModelfile, ...] = ()
+    """Models built from Modelfiles after the pulls. Default: none."""
     name: DnsLabel = "ollama"
-    """Base name of the ConfigMap `<name>-model-pull` that holds the script. Default: `ollama`."""
+    """Base name of the ConfigMaps `<name>-model-pull` (scripts) and `<name>-models` (the model list and
+    Modelfiles). Default: `ollama`."""
     image: str = DEFAULT_OLLAMA_IMAGE
     """The Ollama image; use the server's, so that the store format matches. Default:
     `docker.io/ollama/ollama:0.32.15`."""
@@ -42,28 +103,76 @@ class OllamaModelPullProps(Props):
     pull_timeout_seconds: int = Field(default=3600, ge=0)
     """Limit of one pull attempt; `0` means no limit. Default: `3600` (an hour, for large models)."""
     refresh: bool = False
-    """Pull models that are already on the volume again, to follow a moved tag; a failed refresh keeps
-    the copy on disk. Default: `false` (a model on disk is used as is)."""
+    """Pull unpinned models that are already on the volume again, to follow a moved tag; a failed refresh
+    keeps the copy on disk. Default: `false` (a model on disk is used as is; pin a digest to change it)."""
+    hot_swap: bool = True
+    """Run the `model-manager` sidecar, which pulls models added to the list while the server keeps
+    serving; the list then lives outside the pod template, so changing it does not roll the pods.
+    Default: `true`."""
+    remove_unlisted: bool = False
+    """Let the sidecar delete models that are no longer listed. Default: `false`."""
+    manager_interval_seconds: int = Field(default=30, ge=5)
+    """How often the sidecar compares the list with the server. Default: `30`."""
+    shared_volume: bool = False
+    """The model volume is shared by several pods (ReadWriteMany): pulls take a lock on the volume.
+    Default: `false`."""
+    ca_bundle: SecretKey | None = None
+    """A CA bundle for a registry with a private certificate, mounted and named by `SSL_CERT_FILE` (it
+    replaces the image's CAs for these containers). Default: the image's CAs."""
     resources: ComputeResources = ComputeResources(
         cpu_request="250m", cpu_limit="2", memory_request="512Mi", memory_limit="2Gi"
     )
     """Requests and limits of the init container. Default: 250m/2 CPU, 512Mi/2Gi memory."""
+    manager_resources: ComputeResources = ComputeResources(
+        cpu_request="10m", cpu_limit="500m", memory_request="32Mi", memory_limit="256Mi"
+    )
+    """Requests and limits of the sidecar. Default: 10m/500m CPU, 32Mi/256Mi memory."""
     labels: Mapping[str, str] = Field(default_factory=dict)
-    """Extra labels on the ConfigMap. Default: none."""
+    """Extra labels on the ConfigMaps. Default: none."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> OllamaModelPullProps:
+        names = [m.served_name for m in self.models] + [c.name for c in self.custom_models]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"models are listed twice: {', '.join(twice)}")
+        return self
+
+    def models_list(self) -> str:
+        """The text of `models.list`, the one model list of the init container and the sidecar."""
+        lines = ["# Models of this server, in order; written by ollama-constructs."]
+        lines += [m.spec_line() for m in self.models]
+        lines += [f"create {c.name} modelfile={modelfile_key(i)}" for i, c in enumerate(self.custom_models)]
+        return "\n".join(lines) + "\n"
+
+
+def modelfile_key(index: int) -> str:
+    """The ConfigMap key (file name) of the `index`-th custom model's Modelfile."""
+    return f"custom-{index}.Modelfile"
 
 
 class OllamaModelPull(Construct):
-    """Pulls models into an Ollama pod's model volume from an init container, before the server starts.
+    """Puts the models on an Ollama pod's model volume before the server starts, and keeps them in line.
 
-    The init container runs a temporary `ollama serve` on 127.0.0.1, waits for it by polling `ollama list`
-    with a deadline, pulls each model that is not on the volume yet (with bounded retries), checks each
-    with `ollama show`, then stops the temporary server. Every step is logged to the container's output;
-    any failure exits non-zero with a message naming the model. The container sees no GPU.
+    The init container `model-pull` runs a temporary `ollama serve` on 127.0.0.1, waits for it by polling
+    `ollama list` with a deadline, and for each entry of the model list: uses the model on the volume when
+    it is there (a pinned model only when its manifest digest matches, so the registry is not contacted),
+    pulls it otherwise (bounded retries), verifies a pinned digest by hashing the manifest file, copies it
+    to the name clients use, checks it with `ollama show`; then builds the custom models with
+    `ollama create`, and stops the temporary server. Every step is logged; any failure exits non-zero
+    naming the model. It sees no GPU.
+
+    With `hot_swap`, the sidecar `model-manager` re-reads the list every `manager_interval_seconds` and
+    pulls (and, with `remove_unlisted`, deletes) models through the running server, with bounded backoff.
 
     Synthesizes:
-      * a ConfigMap `<name>-model-pull` (the `Resource` child) holding the script;
-      * an init container `model-pull` added to `workload`, with `models_volume` mounted at `/var/lib/ollama`
-        (the same layout :class:`OllamaServer` uses).
+      * a ConfigMap `<name>-model-pull` (the `Resource` child) holding the scripts;
+      * a ConfigMap `<name>-models` holding `models.list` and the Modelfiles;
+      * the init container `model-pull` and (with `hot_swap`) the container `model-manager`, added to
+        `workload`, with `models_volume` mounted at `/var/lib/ollama` (the layout :class:`OllamaServer` uses).
+
+    Pod-template checksums roll the pods when the scripts or a Modelfile change, and when the model list
+    changes without `hot_swap`.
     """
 
     def __init__(
@@ -74,20 +183,93 @@ class OllamaModelPull(Construct):
         *,
         workload: kplus.AbstractPod,
         models_volume: kplus.Volume,
+        server_container: kplus.Container | None = None,
     ) -> None:
+        """Attach the pull to `workload`.
+
+        Args:
+            workload: the pod or workload running Ollama.
+            models_volume: the volume the server keeps its models on.
+            server_container: the Ollama server container; it gets the registry CA bundle too, because the
+                sidecar's pulls run in the server. Default: none.
+        """
         super().__init__(scope, id)
         self.props = props
         p = props
-        data = _scripts.scripts_data("model-pull.sh")
+        labels = _labels.object_labels(p.name, "model-pull", p.labels)
+        scripts = _scripts.scripts_data("model-pull.sh", "model-manager.sh")
         self.config_map = kplus.ConfigMap(
-            self,
-            "Resource",
-            metadata=cdk8s.ApiObjectMetadata(
-                name=f"{p.name}-model-pull", labels=_labels.object_labels(p.name, "model-pull", p.labels)
-            ),
-            data=data,
+            self, "Resource", metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-model-pull", labels=labels), data=scripts
         )
-        workload.pod_metadata.add_annotation(f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}model-pull", _scripts.checksum(data))
+        """The ConfigMap holding the scripts."""
+        modelfiles = {modelfile_key(i): c.modelfile for i, c in enumerate(p.custom_models)}
+        self.models_config_map = kplus.ConfigMap(
+            self,
+            "Models",
+            metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-models", labels=labels),
+            data={"models.list": p.models_list(), **modelfiles},
+        )
+        """The ConfigMap holding `models.list` and the Modelfiles."""
+        checksums = {"model-pull": _scripts.checksum(scripts)}
+        if modelfiles:
+            checksums["modelfiles"] = _scripts.checksum(modelfiles)
+        if not p.hot_swap:
+            checksums["models"] = _scripts.checksum({"models.list": p.models_list()})
+        for key, value in checksums.items():
+            workload.pod_metadata.add_annotation(f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}{key}", value)
+
+        scripts_volume = kplus.Volume.from_config_map(self, "ScriptsVolume", self.config_map, name="model-pull-scripts")
+        spec_volume = kplus.Volume.from_config_map(self, "SpecVolume", self.models_config_map, name="model-list")
+        ca_volume = None
+        if p.ca_bundle is not None:
+            ca_secret = kplus.Secret.from_secret_name(self, "CaSecret", p.ca_bundle.secret_name)
+            ca_volume = kplus.Volume.from_secret(self, "CaVolume", ca_secret, name="registry-ca")
+
+        self.init_container = workload.add_init_container(
+            name="model-pull",
+            image=p.image,
+            image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
+            command=["bash", f"{_SCRIPTS_DIR}/model-pull.sh"],
+            env_variables=self._env(self._init_env()),
+            security_context=_pod.restricted_security_context(),
+        )
+        """The init container added to the workload."""
+        self.init_container.mount("/tmp", kplus.Volume.from_empty_dir(self, "Tmp", "model-pull-tmp"))
+        containers = [(self.init_container, True)]
+
+        self.manager_container: kplus.Container | None = None
+        """The `model-manager` sidecar, with `hot_swap`."""
+        if p.hot_swap:
+            self.manager_container = workload.add_container(
+                name="model-manager",
+                image=p.image,
+                image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
+                command=["bash", f"{_SCRIPTS_DIR}/model-manager.sh"],
+                env_variables=self._env(self._manager_env()),
+                security_context=_pod.restricted_security_context(),
+            )
+            self.manager_container.mount("/tmp", kplus.Volume.from_empty_dir(self, "ManagerTmp", "model-manager-tmp"))
+            containers.append((self.manager_container, False))
+
+        for container, is_init in containers:
+            # The manager reads manifests (digest checks) but all writes go through the server.
+            container.mount(MODELS_PATH, models_volume, read_only=not is_init)
+            container.mount(_SCRIPTS_DIR, scripts_volume, read_only=True)
+            container.mount(_SPEC_DIR, spec_volume, read_only=True)
+            resources = p.resources if is_init else p.manager_resources
+            _pod.patch_workload(
+                workload,
+                cdk8s.JsonPatch.add(
+                    f"{_pod.container_path(workload, container, init=is_init)}/resources", resources.to_kube()
+                ),
+            )
+        if ca_volume is not None and p.ca_bundle is not None:
+            for container in [self.init_container, *([server_container] if server_container else [])]:
+                container.mount(_CA_DIR, ca_volume, read_only=True)
+                container.env.add_variable("SSL_CERT_FILE", kplus.EnvValue.from_value(f"{_CA_DIR}/{p.ca_bundle.key}"))
+
+    def _init_env(self) -> dict[str, str]:
+        p = self.props
         env = {
             "HOME": MODELS_PATH,
             "OLLAMA_HOST": _TEMPORARY_SERVER,
@@ -96,32 +278,32 @@ class OllamaModelPull(Construct):
             "OLLAMA_NOPRUNE": "1",
             "OLLAMA_NO_CLOUD": "1",
             "NVIDIA_VISIBLE_DEVICES": "void",
-            "OLLAMA_PULL_MODELS": "\n".join(p.models),
+            "OLLAMA_MODELS_SPEC_DIR": _SPEC_DIR,
             "OLLAMA_PULL_SERVER_START_TIMEOUT_SECONDS": str(p.server_start_timeout_seconds),
             "OLLAMA_PULL_ATTEMPTS": str(p.attempts),
             "OLLAMA_PULL_RETRY_DELAY_SECONDS": str(p.retry_delay_seconds),
+            "OLLAMA_PULL_TIMEOUT_SECONDS": str(p.pull_timeout_seconds),
             "OLLAMA_PULL_REFRESH": "1" if p.refresh else "0",
+        }
+        if p.shared_volume:
+            env["OLLAMA_PULL_LOCK"] = _LOCK
+        return env
+
+    def _manager_env(self) -> dict[str, str]:
+        p = self.props
+        return {
+            "HOME": "/tmp",
+            "OLLAMA_HOST": _TEMPORARY_SERVER,
+            "OLLAMA_MODELS": f"{MODELS_PATH}/models",
+            "NVIDIA_VISIBLE_DEVICES": "void",
+            "OLLAMA_MODELS_SPEC_DIR": _SPEC_DIR,
+            "OLLAMA_MANAGER_INTERVAL_SECONDS": str(p.manager_interval_seconds),
+            "OLLAMA_MANAGER_REMOVE_UNLISTED": "1" if p.remove_unlisted else "0",
+            "OLLAMA_PULL_ATTEMPTS": str(p.attempts),
+            "OLLAMA_PULL_RETRY_DELAY_SECONDS": str(p.retry_delay_seconds),
             "OLLAMA_PULL_TIMEOUT_SECONDS": str(p.pull_timeout_seconds),
         }
-        self.init_container = workload.add_init_container(
-            name="model-pull",
-            image=p.image,
-            image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
-            command=["bash", f"{_SCRIPTS_DIR}/model-pull.sh"],
-            env_variables={k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())},
-            security_context=_pod.restricted_security_context(),
-        )
-        """The init container added to the workload."""
-        self.init_container.mount(MODELS_PATH, models_volume)
-        self.init_container.mount("/tmp", kplus.Volume.from_empty_dir(self, "Tmp", "model-pull-tmp"))
-        self.init_container.mount(
-            _SCRIPTS_DIR,
-            kplus.Volume.from_config_map(self, "ScriptsVolume", self.config_map, name="model-pull-scripts"),
-            read_only=True,
-        )
-        _pod.patch_workload(
-            workload,
-            cdk8s.JsonPatch.add(
-                f"{_pod.container_path(workload, self.init_container, init=True)}/resources", p.resources.to_kube()
-            ),
-        )
+
+    @staticmethod
+    def _env(env: Mapping[str, str]) -> dict[str, kplus.EnvValue]:
+        return {k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())}

@@ -8,39 +8,45 @@ from typing import Annotated, Literal
 
 import cdk8s
 import cdk8s_plus_28 as kplus
+from cdk8s_plus_28 import k8s
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
-from . import _labels, _pod, _scripts
+from . import _checkov, _labels, _ollama_env, _pod, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH, OLLAMA_PORT, RUN_AS_USER
 from ._props import Props
-from ._types import DnsLabel
+from ._types import DnsLabel, DnsSubdomain, Quantity
 from .compute_resources import ComputeResources
 from .model_reference import normalize_model_name
 
 _SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/server"
 
-OWNED_ENV = frozenset(
-    {
-        "HOME",
-        "OLLAMA_HOST",
-        "OLLAMA_MODELS",
-        "OLLAMA_KEEP_ALIVE",
-        "OLLAMA_CONTEXT_LENGTH",
-        "OLLAMA_NO_CLOUD",
-        "OLLAMA_CLI_TIMEOUT_SECONDS",
-        "OLLAMA_PRELOAD_TIMEOUT_SECONDS",
-    }
-)
+OWNED_ENV = frozenset(_ollama_env.TYPED) | _ollama_env.LIBRARY
 """Environment variables the server sets from its typed props; `env` cannot override them."""
 
 ModelName = Annotated[str, AfterValidator(normalize_model_name)]
+Duration = Annotated[str, AfterValidator(_ollama_env.check_duration)]
 
 _PULL_POLICIES = {
     "IfNotPresent": kplus.ImagePullPolicy.IF_NOT_PRESENT,
     "Always": kplus.ImagePullPolicy.ALWAYS,
     "Never": kplus.ImagePullPolicy.NEVER,
 }
+
+
+class ModelVolume(Props):
+    """A PersistentVolumeClaim for the models, instead of an emptyDir."""
+
+    size: Quantity = "20Gi"
+    """Size of each claim. Default: `20Gi`."""
+    storage_class: DnsSubdomain | None = None
+    """StorageClass of the claim. Default: the cluster's default class."""
+    access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = "ReadWriteOnce"
+    """`ReadWriteOnce`: a claim per replica (a StatefulSet with a claim template when there are several
+    replicas, so no claim is ever attached on two nodes). `ReadWriteMany`: one claim shared by every
+    replica. Default: `ReadWriteOnce`."""
+    existing_claim: DnsSubdomain | None = None
+    """Mount this existing claim instead of creating one. Default: a claim `<name>-models` is created."""
 
 
 class OllamaServerProps(Props):
@@ -66,31 +72,71 @@ class OllamaServerProps(Props):
     """Requests and limits of the Ollama container. Default: 500m/2 CPU, 2Gi/4Gi memory (the seed's)."""
     context_length: int = Field(default=4096, ge=256)
     """`OLLAMA_CONTEXT_LENGTH`, pinned because Ollama's own default depends on the VRAM. Default: `4096`."""
-    keep_alive: str | None = None
+    keep_alive: Duration | None = None
     """`OLLAMA_KEEP_ALIVE`: how long an idle model stays loaded. Default: `-1` (forever) with `preload`,
     else `5m`."""
+    num_parallel: int = Field(default=1, ge=1, le=64)
+    """`OLLAMA_NUM_PARALLEL`: requests served at once per model. Default: `1`."""
+    max_loaded_models: int | None = Field(default=None, ge=1)
+    """`OLLAMA_MAX_LOADED_MODELS`. Default: unset (Ollama's: 3 per GPU, 3 on CPU)."""
+    max_queue: int | None = Field(default=None, ge=1)
+    """`OLLAMA_MAX_QUEUE`: queued requests before 503. Default: unset (Ollama's 512)."""
+    flash_attention: bool | None = None
+    """`OLLAMA_FLASH_ATTENTION`. Default: unset (automatic)."""
+    kv_cache_type: Literal["f16", "q8_0", "q4_0"] | None = None
+    """`OLLAMA_KV_CACHE_TYPE`. Default: unset (`f16`)."""
+    load_timeout: Duration | None = None
+    """`OLLAMA_LOAD_TIMEOUT`. Default: unset (Ollama's `5m`)."""
     env: Mapping[str, str] = Field(default_factory=dict)
     """Extra environment variables of the Ollama container. Default: none."""
     startup_timeout_seconds: int = Field(default=600, ge=30)
     """How long the server may take to answer HTTP after it starts (GPU discovery, pruning). Default: `600`."""
+    progress_deadline_seconds: int = Field(default=600, ge=60)
+    """Deployment `progressDeadlineSeconds`: the first rollout includes the init container's download, so
+    a large model needs more before ArgoCD would call the rollout Degraded. Default: `600`."""
     termination_grace_period_seconds: int = Field(default=120, ge=0)
     """Time for in-flight streamed answers to finish on shutdown. Default: `120`."""
+    priority_class_name: DnsSubdomain | None = None
+    """PriorityClass of the pods. Default: none (the cluster's default priority)."""
     max_surge: int = Field(default=1, ge=0)
     """Extra pods a rolling update may start; `0` for GPU nodes with no spare GPU. Default: `1`."""
     max_unavailable: int = Field(default=0, ge=0)
     """Pods a rolling update may take down. Default: `0`."""
     labels: Mapping[str, str] = Field(default_factory=dict)
     """Extra labels on every object and pod (e.g. `app.kubernetes.io/part-of`). Default: none."""
+    model_volume: ModelVolume | None = None
+    """Keep the models on a PersistentVolumeClaim. Default: an emptyDir (pulled again on every new pod)."""
 
     @model_validator(mode="after")
     def _check(self) -> OllamaServerProps:
-        owned = sorted(OWNED_ENV.intersection(self.env))
-        if owned:
-            raise ValueError(f"env cannot set {', '.join(owned)}: typed props own them")
+        if self.kv_cache_type not in (None, "f16") and self.flash_attention is False:
+            raise ValueError(f"kv_cache_type {self.kv_cache_type} needs flash attention")
+        volume = self.model_volume
+        if volume and volume.existing_claim and volume.access_mode == "ReadWriteOnce" and self.replicas > 1:
+            raise ValueError(
+                f"a ReadWriteOnce claim ({volume.existing_claim}) cannot be shared by {self.replicas} replicas; "
+                "use access_mode ReadWriteMany, one replica, or no existing claim (a claim per replica)"
+            )
+        problems = _ollama_env.env_problems(dict(self.env))
+        if problems:
+            raise ValueError("env cannot set " + "; ".join(problems))
         if self.max_surge == 0 and self.max_unavailable == 0:
             raise ValueError("max_surge and max_unavailable cannot both be 0 (a rollout could never progress)")
         _labels.object_labels(self.name, "server", self.labels)
         return self
+
+    @property
+    def shape(self) -> Literal["Deployment", "StatefulSet"]:
+        """The workload kind: a StatefulSet only for several replicas on ReadWriteOnce claims."""
+        volume = self.model_volume
+        if volume and volume.access_mode == "ReadWriteOnce" and not volume.existing_claim and self.replicas > 1:
+            return "StatefulSet"
+        return "Deployment"
+
+    @property
+    def shared_volume(self) -> bool:
+        """Whether several servers may share the model volume (a ReadWriteMany claim)."""
+        return self.model_volume is not None and self.model_volume.access_mode == "ReadWriteMany"
 
     @property
     def effective_keep_alive(self) -> str:
@@ -102,21 +148,38 @@ class OllamaServer(Construct):
     """The Ollama server: `ollama serve` on port 11434 behind a ClusterIP Service on port 80.
 
     Synthesizes:
-      * a Deployment `<name>` (the `Resource` child): one non-root container with a read-only root
+      * the workload `<name>` (the `Resource` child): one non-root container with a read-only root
         filesystem, a startup probe and a liveness probe on HTTP `/`, a readiness probe that passes only
         when the primary model is loaded (or present, without preload), a postStart hook that preloads the
-        primary model, the `OLLAMA_*` settings pinned, the model volume at `/var/lib/ollama`;
-      * a ConfigMap `<name>-server` holding the probe and preload scripts;
-      * a Service `<name>` (port `http` 80 -> 11434), selecting the pods by name and instance.
+        primary model, the `OLLAMA_*` settings pinned, the model volume at `/var/lib/ollama`. Its shape
+        follows the model volume:
 
-    The model volume is an emptyDir; :class:`OllamaModelPull` fills it before the server starts.
+        ====================================  ===========================================================
+        model volume                          workload
+        ====================================  ===========================================================
+        none (emptyDir)                       Deployment, rolling update
+        ReadWriteOnce claim, 0 or 1 replica   Deployment, Recreate (the claim is never on two nodes)
+        ReadWriteOnce claim, several replicas StatefulSet with a claim template `models` (a claim each)
+                                              and a headless Service `<name>-headless`
+        ReadWriteMany claim                   Deployment, rolling update, one claim shared by all pods
+        ====================================  ===========================================================
+
+      * a PersistentVolumeClaim `<name>-models` (Deployment shapes with a claim and no existing claim);
+      * a ConfigMap `<name>-server` holding the probe and preload scripts;
+      * a Service `<name>` (port `http` 80 -> 11434), selecting the pods by name and instance;
+      * with several replicas, a PodDisruptionBudget `<name>` (one pod at a time) and topology spread over
+        nodes and zones.
+
+    :class:`OllamaModelPull` fills the model volume before the server starts.
     """
 
     def __init__(self, scope: Construct, id: str, props: OllamaServerProps | None = None) -> None:
         super().__init__(scope, id)
         self.props = props or OllamaServerProps()
         p = self.props
-        labels = {**_labels.object_labels(p.name, "server", p.labels), _labels.VERSION: _labels.image_version(p.image)}
+        self.labels = {**_labels.object_labels(p.name, "server", p.labels), _labels.VERSION: _labels.image_version(p.image)}
+        """The metadata labels of the server's objects and pods."""
+        labels = self.labels
         namespace = cdk8s.Chart.of(self).namespace
 
         script_data = _scripts.scripts_data("model-ready.sh", "model-preload.sh")
@@ -127,37 +190,33 @@ class OllamaServer(Construct):
             data=script_data,
             immutable=False,
         )
-        self.deployment = kplus.Deployment(
-            self,
-            "Resource",
-            metadata=cdk8s.ApiObjectMetadata(name=p.name, labels=labels),
-            select=False,
-            pod_metadata=cdk8s.ApiObjectMetadata(
-                labels=labels,
-                annotations={f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}server-scripts": _scripts.checksum(script_data)},
-            ),
-            replicas=p.replicas,
-            strategy=kplus.DeploymentStrategy.rolling_update(
-                max_surge=kplus.PercentOrAbsolute.absolute(p.max_surge),
-                max_unavailable=kplus.PercentOrAbsolute.absolute(p.max_unavailable),
-            ),
-            automount_service_account_token=False,
-            security_context=kplus.PodSecurityContextProps(
-                ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
-            ),
-            termination_grace_period=cdk8s.Duration.seconds(p.termination_grace_period_seconds),
-        )
-        self.deployment.select(kplus.LabelSelector.of(labels=_labels.selector_labels(p.name)))
-        self.models_volume = kplus.Volume.from_empty_dir(self, "Models", "models")
+        self.claim: k8s.KubePersistentVolumeClaim | None = None
+        """The model claim this construct created, if any."""
+        self.workload: kplus.Deployment | kplus.StatefulSet = self._workload(script_data)
+        """The Deployment or StatefulSet running the server (see the table above)."""
+        self.workload.select(kplus.LabelSelector.of(labels=_labels.selector_labels(p.name)))
+        self.models_volume = self._models_volume()
         """The volume that holds the models (mounted at `/var/lib/ollama`)."""
-        self.container = self._add_container(script_data)
+        self.workload.add_volume(self.models_volume)
+        self.container = self._add_container()
+        """The `ollama` container."""
+        spec = _pod.pod_spec_path(self.workload)
         _pod.patch_workload(
-            self.deployment,
+            self.workload,
             # cdk8s-plus labels pods with its own construct address; selectors here use name and instance.
             cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
-            cdk8s.JsonPatch.add("/spec/template/spec/enableServiceLinks", False),
-            cdk8s.JsonPatch.add(f"{_pod.container_path(self.deployment, self.container)}/resources", p.resources.to_kube()),
+            cdk8s.JsonPatch.add(f"{spec}/enableServiceLinks", False),
+            cdk8s.JsonPatch.add(f"{_pod.container_path(self.workload, self.container)}/resources", p.resources.to_kube()),
         )
+        if isinstance(self.workload, kplus.StatefulSet):
+            self._claim_template()
+        _checkov.skip_tag_pinned_image_checks(self.workload, p.image)
+        if p.priority_class_name:
+            _pod.patch_workload(self.workload, cdk8s.JsonPatch.add(f"{spec}/priorityClassName", p.priority_class_name))
+        self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
+        """With several replicas: at most one pod evicted at a time, and pods spread over nodes."""
+        if p.replicas > 1:
+            self._availability()
 
         self.service = kplus.Service(
             self,
@@ -176,6 +235,125 @@ class OllamaServer(Construct):
         self.url: str = f"http://{p.name}.{namespace}.svc" if namespace else f"http://{p.name}"
         """The in-cluster URL of the Ollama API."""
 
+    def _workload(self, script_data: Mapping[str, str]) -> kplus.Deployment | kplus.StatefulSet:
+        p = self.props
+        common = dict(
+            metadata=cdk8s.ApiObjectMetadata(name=p.name, labels=self.labels),
+            select=False,
+            pod_metadata=cdk8s.ApiObjectMetadata(
+                labels=self.labels,
+                annotations={f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}server-scripts": _scripts.checksum(script_data)},
+            ),
+            replicas=p.replicas,
+            automount_service_account_token=False,
+            security_context=kplus.PodSecurityContextProps(
+                ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
+            ),
+            termination_grace_period=cdk8s.Duration.seconds(p.termination_grace_period_seconds),
+        )
+        if p.shape == "StatefulSet":
+            self.headless_service: kplus.Service | None = kplus.Service(
+                self,
+                "Headless",
+                metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-headless", labels=self.labels),
+                cluster_ip="None",
+                ports=[kplus.ServicePort(name="http", port=OLLAMA_PORT, target_port=OLLAMA_PORT)],
+            )
+            workload = kplus.StatefulSet(
+                self,
+                "Resource",
+                service=self.headless_service,
+                pod_management_policy=kplus.PodManagementPolicy.PARALLEL,
+                **common,
+            )
+            cdk8s.ApiObject.of(self.headless_service).add_json_patch(
+                cdk8s.JsonPatch.replace("/spec/selector", _labels.selector_labels(p.name))
+            )
+            return workload
+        self.headless_service = None
+        if p.model_volume is not None and p.model_volume.access_mode == "ReadWriteOnce":
+            strategy = kplus.DeploymentStrategy.recreate()
+        else:
+            strategy = kplus.DeploymentStrategy.rolling_update(
+                max_surge=kplus.PercentOrAbsolute.absolute(p.max_surge),
+                max_unavailable=kplus.PercentOrAbsolute.absolute(p.max_unavailable),
+            )
+        return kplus.Deployment(
+            self,
+            "Resource",
+            strategy=strategy,
+            progress_deadline=cdk8s.Duration.seconds(p.progress_deadline_seconds),
+            **common,
+        )
+
+    def _models_volume(self) -> kplus.Volume:
+        volume = self.props.model_volume
+        if volume is None or isinstance(self.workload, kplus.StatefulSet):
+            # A StatefulSet's pods get the claim template's volume of the same name instead (see _claim_template).
+            return kplus.Volume.from_empty_dir(self, "Models", "models")
+        name = volume.existing_claim
+        if name is None:
+            name = f"{self.props.name}-models"
+            self.claim = k8s.KubePersistentVolumeClaim(
+                self,
+                "Claim",
+                metadata=k8s.ObjectMeta(name=name, labels=self.labels),
+                spec=self._claim_spec(volume),
+            )
+        claim = kplus.PersistentVolumeClaim.from_claim_name(self, "ClaimRef", name)
+        return kplus.Volume.from_persistent_volume_claim(self, "Models", claim, name="models")
+
+    @staticmethod
+    def _claim_spec(volume: ModelVolume) -> k8s.PersistentVolumeClaimSpec:
+        return k8s.PersistentVolumeClaimSpec(
+            access_modes=[volume.access_mode],
+            storage_class_name=volume.storage_class,
+            resources=k8s.ResourceRequirements(requests={"storage": k8s.Quantity.from_string(str(volume.size))}),
+        )
+
+    def _claim_template(self) -> None:
+        """Turn the `models` pod volume into a claim template (cdk8s-plus-28 has no claim templates)."""
+        volume = self.props.model_volume
+        assert volume is not None
+        volumes = [v.name for v in self.workload.volumes]
+        _pod.patch_workload(
+            self.workload,
+            cdk8s.JsonPatch.remove(f"/spec/template/spec/volumes/{volumes.index('models')}"),
+            cdk8s.JsonPatch.add(
+                "/spec/volumeClaimTemplates",
+                [
+                    k8s.KubePersistentVolumeClaimProps(
+                        metadata=k8s.ObjectMeta(name="models", labels=self.labels), spec=self._claim_spec(volume)
+                    )
+                ],
+            ),
+        )
+
+    def _availability(self) -> None:
+        selector = k8s.LabelSelector(match_labels=_labels.selector_labels(self.props.name))
+        self.disruption_budget = k8s.KubePodDisruptionBudget(
+            self,
+            "DisruptionBudget",
+            metadata=k8s.ObjectMeta(name=self.props.name, labels=self.labels),
+            spec=k8s.PodDisruptionBudgetSpec(max_unavailable=k8s.IntOrString.from_number(1), selector=selector),
+        )
+        spread = [
+            k8s.TopologySpreadConstraint(
+                max_skew=1, topology_key=key, when_unsatisfiable="ScheduleAnyway", label_selector=selector
+            )
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+        ]
+        _pod.patch_workload(
+            self.workload, cdk8s.JsonPatch.add(f"{_pod.pod_spec_path(self.workload)}/topologySpreadConstraints", spread)
+        )
+
+    @property
+    def deployment(self) -> kplus.Deployment:
+        """The workload when it is a Deployment (every shape but several replicas on ReadWriteOnce claims)."""
+        if not isinstance(self.workload, kplus.Deployment):
+            raise TypeError(f"{self.props.name} runs as a StatefulSet; use `workload`")
+        return self.workload
+
     @property
     def primary_model(self) -> str | None:
         """The model readiness and preload are about, or None without models."""
@@ -189,11 +367,22 @@ class OllamaServer(Construct):
             "OLLAMA_MODELS": f"{MODELS_PATH}/models",
             "OLLAMA_KEEP_ALIVE": p.effective_keep_alive,
             "OLLAMA_CONTEXT_LENGTH": str(p.context_length),
+            "OLLAMA_NUM_PARALLEL": str(p.num_parallel),
             "OLLAMA_NO_CLOUD": "1",
             "OLLAMA_CLI_TIMEOUT_SECONDS": "5",
             "OLLAMA_PRELOAD_TIMEOUT_SECONDS": str(p.startup_timeout_seconds),
+            # A shared store: one server's start-up pruning must not delete another's in-flight downloads.
+            **({"OLLAMA_NOPRUNE": "1"} if p.shared_volume else {}),
             **p.env,
         }
+        optional = {
+            "OLLAMA_MAX_LOADED_MODELS": p.max_loaded_models,
+            "OLLAMA_MAX_QUEUE": p.max_queue,
+            "OLLAMA_FLASH_ATTENTION": None if p.flash_attention is None else ("1" if p.flash_attention else "0"),
+            "OLLAMA_KV_CACHE_TYPE": p.kv_cache_type,
+            "OLLAMA_LOAD_TIMEOUT": p.load_timeout,
+        }
+        env.update({k: str(v) for k, v in optional.items() if v is not None})
         return {k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())}
 
     def _readiness(self) -> kplus.Probe:
@@ -208,7 +397,7 @@ class OllamaServer(Construct):
             failure_threshold=3,
         )
 
-    def _add_container(self, script_data: Mapping[str, str]) -> kplus.Container:
+    def _add_container(self) -> kplus.Container:
         p = self.props
         startup_period = 10
         lifecycle = None
@@ -216,7 +405,7 @@ class OllamaServer(Construct):
             lifecycle = kplus.ContainerLifecycle(
                 post_start=kplus.Handler.from_command(["bash", f"{_SCRIPTS_DIR}/model-preload.sh", self.primary_model])
             )
-        container = self.deployment.add_container(
+        container = self.workload.add_container(
             name="ollama",
             image=p.image,
             image_pull_policy=_PULL_POLICIES[p.image_pull_policy],

@@ -56,8 +56,19 @@ def find(manifests: list[Manifest], kind: str, name: str | None = None) -> Manif
     return found[0]
 
 
+def server(manifests: list[Manifest]) -> Manifest:
+    """The Ollama server's workload (Deployment or StatefulSet)."""
+    found = [
+        m
+        for m in manifests
+        if m["kind"] in ("Deployment", "StatefulSet") and m["metadata"]["labels"].get("app.kubernetes.io/component") == "server"
+    ]
+    assert len(found) == 1, [m["metadata"]["name"] for m in found]
+    return found[0]
+
+
 def pod_spec(manifests: list[Manifest]) -> Manifest:
-    return find(manifests, "Deployment")["spec"]["template"]["spec"]
+    return server(manifests)["spec"]["template"]["spec"]
 
 
 def container(manifests: list[Manifest], name: str = "ollama") -> Manifest:

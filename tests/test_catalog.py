@@ -37,8 +37,8 @@ def test_defaults_of_an_open_leaf() -> None:
     leaf = apply_platform_defaults(parse_leaf("x.yaml", data), PlatformDefaults())
     assert leaf.gpu.count == 0
     assert leaf.container.replicas == 1
-    assert leaf.container.resources is not None
-    assert (leaf.container.resources.requests.cpu, leaf.container.resources.limits.memory) == ("500m", "4Gi")
+    assert leaf.container.resources is None
+    assert leaf.preset == "auto", "resources are sized from the models when the leaf gives none"
     assert leaf.ingress.enabled is False
     assert leaf.preload is True
     assert leaf.ollama.image == "docker.io/ollama/ollama:0.32.15"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import container, env_of, find, pod_spec
+from tests.conftest import server, container, env_of, find, pod_spec
 
 STANDARD = (
     "app.kubernetes.io/name",
@@ -20,7 +20,7 @@ STANDARD = (
 
 
 def test_seed_deployment_in_its_namespace(seed_manifests) -> None:
-    deployment = find(seed_manifests, "Deployment", "ollama-phi")
+    deployment = server(seed_manifests)
     assert deployment["metadata"]["namespace"] == "ml-workloads"
     assert deployment["spec"]["replicas"] == 1
 
@@ -31,21 +31,26 @@ def test_seed_service_80_to_11434(seed_manifests) -> None:
     assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 11434}]
 
 
+def models_list(manifests) -> list[str]:
+    text = find(manifests, "ConfigMap", "ollama-phi-models")["data"]["models.list"]
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
 def test_seed_init_pull_of_phi_latest(seed_manifests) -> None:
     pull = container(seed_manifests, "model-pull")
-    assert env_of(pull)["OLLAMA_PULL_MODELS"] == "phi:latest"
+    assert models_list(seed_manifests) == ["pull phi:latest"]
     assert pull["command"][-1].endswith("/model-pull.sh")
 
 
 def test_seed_one_gpu_with_toleration_and_no_void(seed_manifests) -> None:
-    server = container(seed_manifests)
-    assert server["resources"]["limits"]["nvidia.com/gpu"] == 1
-    assert "NVIDIA_VISIBLE_DEVICES" not in env_of(server)
+    ollama = container(seed_manifests)
+    assert ollama["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert "NVIDIA_VISIBLE_DEVICES" not in env_of(ollama)
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod_spec(seed_manifests)[
         "tolerations"
     ]
     # A GPU rollout replaces the pod instead of waiting for a second GPU.
-    assert find(seed_manifests, "Deployment")["spec"]["strategy"]["rollingUpdate"] == {
+    assert server(seed_manifests)["spec"]["strategy"]["rollingUpdate"] == {
         "maxSurge": 0,
         "maxUnavailable": 1,
     }
@@ -75,13 +80,19 @@ def test_seed_readiness_means_phi_is_loaded(seed_manifests) -> None:
 def test_seed_object_inventory(seed_manifests) -> None:
     assert sorted((m["kind"], m["metadata"]["name"]) for m in seed_manifests) == [
         ("Certificate", "ollama-phi-tls"),
+        ("ConfigMap", "ollama-phi-auth"),
         ("ConfigMap", "ollama-phi-model-pull"),
+        ("ConfigMap", "ollama-phi-models"),
         ("ConfigMap", "ollama-phi-server"),
         ("Deployment", "ollama-phi"),
+        ("Deployment", "ollama-phi-auth"),
         ("Gateway", "ollama-phi"),
         ("HTTPRoute", "ollama-phi"),
         ("HTTPRoute", "ollama-phi-redirect"),
+        ("NetworkPolicy", "ollama-phi"),
+        ("NetworkPolicy", "ollama-phi-auth"),
         ("Service", "ollama-phi"),
+        ("Service", "ollama-phi-auth"),
     ]
 
 
@@ -108,21 +119,28 @@ def test_every_object_is_namespaced_and_named_from_the_service_name(manifests) -
 
 def test_standard_labels_on_every_object_and_pod_template(manifests) -> None:
     label_sets = [m["metadata"]["labels"] for m in manifests]
-    label_sets.append(find(manifests, "Deployment")["spec"]["template"]["metadata"]["labels"])
+    label_sets.append(server(manifests)["spec"]["template"]["metadata"]["labels"])
     for labels in label_sets:
         assert all(key in labels for key in STANDARD), labels
         assert labels["app.kubernetes.io/name"] == "ollama"
-        assert labels["app.kubernetes.io/instance"] == "ollama-phi"
+        # The auth proxy is an instance of its own (`<serviceName>-auth`), so selectors never mix the two.
+        assert labels["app.kubernetes.io/instance"] in ("ollama-phi", "ollama-phi-auth")
         assert labels["app.kubernetes.io/part-of"] == "ml-inference"
         assert labels["app.kubernetes.io/managed-by"] == "cdk8s"
-        assert labels["app.kubernetes.io/version"] == "0.32.15"
+        # The version of the component's own image: Ollama's, or nginx's for the auth proxy.
+        assert labels["app.kubernetes.io/version"] in ("0.32.15", "1.30.5-alpine")
         assert labels["environment"] == "dev"
 
 
 def test_selectors_use_only_name_and_instance(manifests) -> None:
     expected = {"app.kubernetes.io/name": "ollama", "app.kubernetes.io/instance": "ollama-phi"}
-    assert find(manifests, "Deployment")["spec"]["selector"]["matchLabels"] == expected
-    assert find(manifests, "Service")["spec"]["selector"] == expected
+    assert server(manifests)["spec"]["selector"]["matchLabels"] == expected
+    assert find(manifests, "Service", "ollama-phi")["spec"]["selector"] == expected
+    for m in manifests:
+        selector = m["spec"].get("selector") if m["kind"] in ("Service", "Deployment", "StatefulSet") else None
+        if selector is not None:
+            keys = set(selector.get("matchLabels", selector))
+            assert keys == {"app.kubernetes.io/name", "app.kubernetes.io/instance"}, (m["metadata"]["name"], keys)
 
 
 def test_owner_becomes_a_label(synth) -> None:
@@ -132,10 +150,7 @@ def test_owner_becomes_a_label(synth) -> None:
 
 def test_several_models_pulled_primary_first(synth) -> None:
     manifests = synth(model=None, models=["llama3.2:3b", "phi"])
-    assert env_of(container(manifests, "model-pull"))["OLLAMA_PULL_MODELS"].splitlines() == [
-        "llama3.2:3b",
-        "phi:latest",
-    ]
+    assert models_list(manifests) == ["pull llama3.2:3b", "pull phi:latest"]
     assert container(manifests)["readinessProbe"]["exec"]["command"][2] == "llama3.2:3b"
 
 
@@ -149,7 +164,7 @@ def test_cpu_only_leaf_sees_no_gpu(synth) -> None:
 
 def test_ingress_disabled_means_no_gateway_objects(synth) -> None:
     kinds = {m["kind"] for m in synth(ingress={"enabled": False})}
-    assert kinds == {"ConfigMap", "Deployment", "Service"}
+    assert kinds == {"ConfigMap", "Deployment", "Service", "NetworkPolicy"}
 
 
 def test_leaf_image_and_context_length(synth) -> None:
@@ -160,4 +175,4 @@ def test_leaf_image_and_context_length(synth) -> None:
 
 
 def test_zero_replicas(synth) -> None:
-    assert find(synth(container={"replicas": 0}), "Deployment")["spec"]["replicas"] == 0
+    assert server(synth(container={"replicas": 0}))["spec"]["replicas"] == 0

@@ -29,21 +29,117 @@ def init_container(manifests: list[dict]) -> dict:
     return c
 
 
+def manager_container(manifests: list[dict]) -> dict:
+    containers = find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    (c,) = [c for c in containers if c["name"] == "model-manager"]
+    return c
+
+
+def models_list(manifests: list[dict], name: str = "chat-models") -> list[str]:
+    text = find(manifests, "ConfigMap", name)["data"]["models.list"]
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
 def test_init_container_runs_the_packaged_pull_script() -> None:
     pull, manifests = synth_pull()
     c = init_container(manifests)
     assert c["name"] == "model-pull"
     assert c["command"] == ["bash", "/opt/ollama-constructs/pull/model-pull.sh"]
     config = find(manifests, "ConfigMap", "chat-model-pull")
-    assert sorted(config["data"]) == ["lib.sh", "model-pull.sh"]
+    assert sorted(config["data"]) == ["lib.sh", "model-manager.sh", "model-pull.sh"]
     assert "ollama serve" in config["data"]["model-pull.sh"]
     assert cdk8s.ApiObject.of(pull).kind == "ConfigMap"
 
 
-def test_models_are_normalized_and_passed_in_order() -> None:
+def test_models_are_normalized_and_listed_in_order() -> None:
     _, manifests = synth_pull()
+    assert models_list(manifests) == ["pull phi:latest", "pull llama3.2:3b"]
     env = env_of(init_container(manifests))
-    assert env["OLLAMA_PULL_MODELS"].splitlines() == ["phi:latest", "llama3.2:3b"]
+    assert env["OLLAMA_MODELS_SPEC_DIR"] == "/etc/ollama-constructs/models"
+    mounts = {m["mountPath"]: m for m in init_container(manifests)["volumeMounts"]}
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/etc/ollama-constructs/models"]["name"]]["configMap"]["name"] == "chat-models"
+
+
+def test_pins_aliases_registries_and_modelfiles_in_the_list() -> None:
+    digest = "sha256:" + "a" * 64
+    _, manifests = synth_pull(
+        models=(
+            {"ref": "models.corp:5000/library/phi:latest", "digest": digest, "alias": "phi", "insecure": True},
+            "llama3.2:3b",
+        ),
+        custom_models=({"name": "bot", "modelfile": "FROM phi:latest\nSYSTEM hi\n"},),
+    )
+    assert models_list(manifests) == [
+        f"pull models.corp:5000/library/phi:latest digest={digest} alias=phi:latest insecure",
+        "pull llama3.2:3b",
+        "create bot:latest modelfile=custom-0.Modelfile",
+    ]
+    assert find(manifests, "ConfigMap", "chat-models")["data"]["custom-0.Modelfile"] == "FROM phi:latest\nSYSTEM hi\n"
+
+
+def test_hot_swap_sidecar_reads_the_same_list_and_the_list_does_not_roll_pods() -> None:
+    _, manifests = synth_pull(remove_unlisted=True, manager_interval_seconds=15)
+    c = manager_container(manifests)
+    assert c["command"] == ["bash", "/opt/ollama-constructs/pull/model-manager.sh"]
+    env = env_of(c)
+    assert env["OLLAMA_HOST"] == "127.0.0.1:11434", "it drives the pod's own server"
+    assert env["OLLAMA_MANAGER_REMOVE_UNLISTED"] == "1"
+    assert env["OLLAMA_MANAGER_INTERVAL_SECONDS"] == "15"
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "void"
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    assert mounts["/var/lib/ollama"]["readOnly"] is True
+    assert mounts["/etc/ollama-constructs/models"]["readOnly"] is True
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    annotations = find(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum.ollama-constructs.dev/models" not in annotations
+
+
+def test_without_hot_swap_a_changed_list_rolls_the_pods() -> None:
+    _, first = synth_pull(hot_swap=False)
+    _, second = synth_pull(hot_swap=False, models=("phi",))
+    names = [c["name"] for c in find(first, "Deployment")["spec"]["template"]["spec"]["containers"]]
+    assert "model-manager" not in names
+    key = "checksum.ollama-constructs.dev/models"
+    a = find(first, "Deployment")["spec"]["template"]["metadata"]["annotations"][key]
+    b = find(second, "Deployment")["spec"]["template"]["metadata"]["annotations"][key]
+    assert a != b
+
+
+def test_a_changed_modelfile_rolls_the_pods() -> None:
+    key = "checksum.ollama-constructs.dev/modelfiles"
+    values = []
+    for system in ("a", "b"):
+        _, manifests = synth_pull(custom_models=({"name": "bot", "modelfile": f"FROM phi\nSYSTEM {system}\n"},))
+        values.append(find(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"][key])
+    assert values[0] != values[1]
+
+
+def test_shared_volume_takes_a_lock() -> None:
+    _, manifests = synth_pull(shared_volume=True)
+    assert env_of(init_container(manifests))["OLLAMA_PULL_LOCK"] == "/var/lib/ollama/.model-pull.lock"
+    _, manifests = synth_pull()
+    assert "OLLAMA_PULL_LOCK" not in env_of(init_container(manifests))
+
+
+def test_registry_ca_bundle_for_the_pull_and_the_server() -> None:
+    chart = cdk8s.Chart(cdk8s.Testing.app(), "test", namespace="team")
+    server = OllamaServer(chart, "Server", OllamaServerProps(name="chat", models=("phi",)))
+    OllamaModelPull(
+        chart,
+        "Pull",
+        OllamaModelPullProps(name="chat", models=("phi",), ca_bundle={"secret_name": "corp-ca", "key": "bundle.pem"}),
+        workload=server.workload,
+        models_volume=server.models_volume,
+        server_container=server.container,
+    )
+    pod = find(cdk8s.Testing.synth(chart), "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for c in [pod["initContainers"][0], next(c for c in pod["containers"] if c["name"] == "ollama")]:
+        assert env_of(c)["SSL_CERT_FILE"] == "/etc/ollama-constructs/ca/bundle.pem"
+        mount = next(m for m in c["volumeMounts"] if m["mountPath"] == "/etc/ollama-constructs/ca")
+        assert volumes[mount["name"]]["secret"]["secretName"] == "corp-ca"
 
 
 def test_temporary_server_is_local_sees_no_gpu_and_keeps_partial_downloads() -> None:
@@ -62,7 +158,7 @@ def test_models_land_on_the_servers_volume() -> None:
     _, manifests = synth_pull()
     pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
     init_mounts = {m["mountPath"]: m["name"] for m in init_container(manifests)["volumeMounts"]}
-    (server,) = pod["containers"]
+    server = next(c for c in pod["containers"] if c["name"] == "ollama")
     server_mounts = {m["mountPath"]: m["name"] for m in server["volumeMounts"]}
     assert init_mounts["/var/lib/ollama"] == server_mounts["/var/lib/ollama"]
     assert env_of(init_container(manifests))["OLLAMA_MODELS"] == env_of(server)["OLLAMA_MODELS"]
@@ -96,7 +192,13 @@ def test_works_with_any_cdk8s_plus_workload() -> None:
 
 @pytest.mark.parametrize(
     ("props", "words"),
-    [({"models": ()}, "at least 1 item"), ({"models": ("a@sha256:00",)}, "digest"), ({"attempts": 0}, "greater")],
+    [
+        ({"models": ()}, "at least 1 item"),
+        ({"models": ("a@sha256:00",)}, "digest"),
+        ({"models": ({"ref": "phi", "digest": "sha256:12"},)}, "not a manifest digest"),
+        ({"models": ("phi", "phi:latest")}, "listed twice"),
+        ({"models": ("phi",), "attempts": 0}, "greater"),
+    ],
 )
 def test_invalid_props(props: dict, words: str) -> None:
     with pytest.raises(ValidationError, match=words):

@@ -24,12 +24,13 @@ def test_construct_example_runs_and_synthesizes_what_it_says() -> None:
     manifests = namespace["manifests"]
     kinds = sorted(m["kind"] for m in manifests)
     assert kinds == sorted(
-        ["ConfigMap", "ConfigMap", "Deployment", "Service", "Gateway", "HTTPRoute", "HTTPRoute", "Certificate"]
+        ["ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "Service", "Gateway", "HTTPRoute", "HTTPRoute", "Certificate"]
     )
     deployment = next(m for m in manifests if m["kind"] == "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "nvidia"
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert [c["name"] for c in pod["containers"]] == ["ollama", "model-manager"]
     assert pod["initContainers"][0]["name"] == "model-pull"
     assert isinstance(namespace["app"], cdk8s.App)
 

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from .leaf import WORKLOAD_TYPE, CatalogLeaf
 from .platform import PLATFORM_DEFAULTS_FILE, PlatformDefaults, apply_platform_defaults
+from .policy import policy_violations
+from .sizing import SizingError
 
 _LEAF_SUFFIXES = (".yaml", ".yml")
 
@@ -240,12 +242,31 @@ def load_catalog(catalog_dir: Path | str, platform_file: Path | str | None = Non
         except CatalogError as exc:
             errors.extend(exc.errors)
             continue
-        leaves.append(LoadedLeaf(file, leaf, apply_platform_defaults(leaf, platform)))
+        resolved = apply_platform_defaults(leaf, platform)
+        problems = [LeafError(file, v.field, f"{v.message} (rule {v.rule})") for v in policy_violations(resolved)]
+        problems += _sizing_errors(file, resolved)
+        errors.extend(problems)
+        if not problems:
+            leaves.append(LoadedLeaf(file, leaf, resolved))
 
     errors.extend(_collisions(leaves))
     if errors:
         raise CatalogError(errors)
     return Catalog(tuple(leaves), tuple(skipped), platform)
+
+
+def _sizing_errors(file: str, leaf: CatalogLeaf) -> list[LeafError]:
+    """Sizes the leaf leaves to the library (`auto`) must be computable from known model sizes."""
+    from .plan import leaf_sizing  # plan imports this module
+
+    try:
+        leaf_sizing(leaf)
+    except SizingError as exc:
+        field = "preset" if leaf.container.resources is None and leaf.preset in (None, "auto") else "persistence.size"
+        return [LeafError(file, field, f"auto: {exc}")]
+    except ValueError as exc:
+        return [LeafError(file, "ollama", str(exc))]
+    return []
 
 
 def _collisions(leaves: Sequence[LoadedLeaf]) -> list[LeafError]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from .._defaults import DEFAULT_OLLAMA_IMAGE
-from .._types import DnsLabel, Quantity
-from .leaf import CatalogLeaf, IssuerRef, LeafModel
+from .._types import DnsLabel
+from .leaf import Auth, CatalogLeaf, IssuerRef, LeafModel, ParentRef, Registry
 
 PLATFORM_DEFAULTS_FILE = "platform-defaults.yaml"
 """The file name, in the catalog directory, that holds the platform defaults (not a leaf)."""
@@ -24,19 +24,8 @@ class PlatformOllama(LeafModel):
     """The Ollama image every leaf runs unless it names its own. Default: `docker.io/ollama/ollama:0.32.15`."""
     context_length: int = Field(default=4096, ge=256, le=1_048_576)
     """Context window in tokens. Default: `4096`."""
-
-
-class PlatformContainer(LeafModel):
-    """Platform-wide container resources."""
-
-    cpu_request: Quantity = "500m"
-    """CPU request when a leaf gives no resources. Default: `500m`."""
-    cpu_limit: Quantity = "2"
-    """CPU limit when a leaf gives no resources. Default: `2`."""
-    memory_request: Quantity = "2Gi"
-    """Memory request when a leaf gives no resources. Default: `2Gi`."""
-    memory_limit: Quantity = "4Gi"
-    """Memory limit when a leaf gives no resources. Default: `4Gi`."""
+    num_parallel: int = Field(default=1, ge=1, le=64)
+    """Requests served at once per model. Default: `1`."""
 
 
 class PlatformIngress(LeafModel):
@@ -48,6 +37,19 @@ class PlatformIngress(LeafModel):
     """cert-manager issuer of every host's certificate. Default: ClusterIssuer `letsencrypt-prod`."""
     timeout_seconds: int = Field(default=600, ge=1, le=86_400)
     """Request timeout of routes. Default: `600` (ten minutes, for long streamed answers)."""
+    parent_ref: ParentRef | None = None
+    """A shared Gateway every exposed leaf attaches to, unless it names a class or its own. Default: none
+    (a dedicated Gateway per leaf)."""
+    gateway_namespace: DnsLabel | None = None
+    """Where the Gateway's data plane (the proxy pods) runs, for the NetworkPolicy: e.g. `envoy-gateway-system`
+    for Envoy Gateway. Default: the Gateway's own namespace (as with Istio)."""
+
+
+class PlatformPersistence(LeafModel):
+    """Platform-wide storage settings."""
+
+    storage_class: DnsLabel | None = None
+    """StorageClass of model claims. Default: the cluster's default class."""
 
 
 class PlatformDefaults(LeafModel):
@@ -55,40 +57,61 @@ class PlatformDefaults(LeafModel):
 
     ollama: PlatformOllama = PlatformOllama()
     """Ollama image and settings. Default: see the fields."""
-    container: PlatformContainer = PlatformContainer()
-    """Resources when a leaf gives none. Default: see the fields."""
     ingress: PlatformIngress = PlatformIngress()
     """Gateway class, certificate issuer and timeouts. Default: see the fields."""
+    registry: Registry | None = None
+    """The internal registry every leaf pulls from unless it names its own. Default: registry.ollama.ai."""
+    persistence: PlatformPersistence = PlatformPersistence()
+    """Storage settings. Default: see the fields."""
 
 
 def apply_platform_defaults(leaf: CatalogLeaf, platform: PlatformDefaults) -> CatalogLeaf:
     """`leaf` with every field it leaves open filled from `platform`; the leaf's own values win."""
+    image = leaf.ollama.image or platform.ollama.image
+    if leaf.ollama.image is None and leaf.gpu.vendor == "amd" and leaf.gpu.count and not image.endswith("-rocm"):
+        image += "-rocm"  # the platform pins the version; AMD GPUs need its ROCm variant
     ollama = leaf.ollama.model_copy(
         update={
-            "image": leaf.ollama.image or platform.ollama.image,
+            "image": image,
             "context_length": leaf.ollama.context_length or platform.ollama.context_length,
+            "num_parallel": leaf.ollama.num_parallel or platform.ollama.num_parallel,
         }
     )
+    gateway = leaf.ingress.gateway
+    if gateway.class_name is None and gateway.parent_ref is None:
+        if platform.ingress.parent_ref is not None:
+            gateway = gateway.model_copy(update={"parent_ref": platform.ingress.parent_ref})
+        else:
+            gateway = gateway.model_copy(update={"class_name": platform.ingress.gateway_class_name})
+    auth = leaf.ingress.auth or Auth(mode="apiKey")
+    if auth.mode == "apiKey" and auth.secret_name is None:
+        auth = auth.model_copy(update={"secret_name": f"{leaf.service_name}-api-keys"})
     ingress = leaf.ingress.model_copy(
         update={
-            "gateway": leaf.ingress.gateway.model_copy(
-                update={"class_name": leaf.ingress.gateway.class_name or platform.ingress.gateway_class_name}
-            ),
+            "gateway": gateway,
+            "auth": auth,
             "tls": leaf.ingress.tls.model_copy(
                 update={"issuer_ref": leaf.ingress.tls.issuer_ref or platform.ingress.issuer_ref}
             ),
             "timeout_seconds": leaf.ingress.timeout_seconds or platform.ingress.timeout_seconds,
         }
     )
-    container = leaf.container
-    if container.resources is None:
-        container = container.model_validate(
-            {
-                "replicas": container.replicas,
-                "resources": {
-                    "requests": {"cpu": platform.container.cpu_request, "memory": platform.container.memory_request},
-                    "limits": {"cpu": platform.container.cpu_limit, "memory": platform.container.memory_limit},
-                },
+    preset = leaf.preset or (None if leaf.container.resources is not None else "auto")
+    persistence = leaf.persistence
+    if persistence.enabled:
+        persistence = persistence.model_copy(
+            update={
+                "size": persistence.size if persistence.size is not None or persistence.existing_claim else "auto",
+                "storage_class": persistence.storage_class
+                or (None if persistence.existing_claim else platform.persistence.storage_class),
             }
         )
-    return leaf.model_copy(update={"ollama": ollama, "ingress": ingress, "container": container})
+    return leaf.model_copy(
+        update={
+            "ollama": ollama,
+            "ingress": ingress,
+            "preset": preset,
+            "persistence": persistence,
+            "registry": leaf.registry or platform.registry,
+        }
+    )

@@ -1,0 +1,86 @@
+"""Justified checkov suppressions, written next to the object they justify.
+
+checkov (the manifest scanner the tests run) reads suppressions from metadata annotations of the object
+it reports on: `checkov.io/skip1: CKV_K8S_43=reason`, `checkov.io/skip2: ...`. A construct calls
+
+    skip_check(deployment, "CKV_K8S_43", "image pinned by release tag; no digest offline")
+
+and the annotation lands on that object (a cdk8s-plus construct stands for its `ApiObject.of(...)`). For
+checks on a Deployment's pods (e.g. CKV2_K8S_6) checkov honours the annotation on the Deployment itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+import cdk8s
+from constructs import Construct
+
+ANNOTATION_PREFIX = "checkov.io/skip"
+MIN_REASON_LENGTH = 10
+"""A reason shorter than this explains nothing to a reviewer."""
+
+_CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_[0-9]+$")
+_SKIP_KEY = re.compile(r"^" + re.escape(ANNOTATION_PREFIX) + r"([0-9]+)$")
+
+
+def skip_check(target: cdk8s.ApiObject | Construct, check_id: str, reason: str) -> None:
+    """Suppress checkov's `check_id` on `target`, with `reason` shown in checkov's report.
+
+    `target` is an `ApiObject`, or a construct whose `ApiObject.of(...)` is meant (a cdk8s-plus
+    Deployment, Service, ...).
+
+    Adds the annotation `checkov.io/skipN: <check_id>=<reason>`, N counting up from 1 per object in the
+    order of the calls, so the synthesized output is deterministic.
+
+    Raises:
+        ValueError: `check_id` is not a checkov id (`CKV_K8S_43`, `CKV2_K8S_6`); `reason` is shorter than
+            `MIN_REASON_LENGTH` characters, or contains `=` or a line break (checkov splits the
+            annotation on `=` and crashes on a second one); or `check_id` is already skipped on the object.
+    """
+    if not _CHECK_ID.match(check_id):
+        raise ValueError(f"{check_id!r} is not a checkov check id like CKV_K8S_43 or CKV2_K8S_6")
+    if "\n" in reason or "\r" in reason:
+        raise ValueError(f"the reason to skip {check_id} must be one line")
+    reason = reason.strip()
+    if "=" in reason:
+        raise ValueError(f"the reason to skip {check_id} must not contain '=' (checkov cannot parse it): {reason!r}")
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValueError(
+            f"the reason to skip {check_id} must say why in at least {MIN_REASON_LENGTH} characters, got {reason!r}"
+        )
+    api_object = cdk8s.ApiObject.of(target)
+    annotations = _annotations(api_object)
+    numbers = []
+    for key, value in annotations.items():
+        match = _SKIP_KEY.match(key)
+        if match:
+            numbers.append(int(match.group(1)))
+            if value.split("=", 1)[0] == check_id:
+                raise ValueError(f"{check_id} is already skipped on {api_object.name} ({key}: {value})")
+    api_object.metadata.add_annotation(f"{ANNOTATION_PREFIX}{max(numbers, default=0) + 1}", f"{check_id}={reason}")
+
+
+def _annotations(api_object: cdk8s.ApiObject) -> dict[str, str]:
+    return dict(api_object.metadata.to_json().get("annotations") or {})
+
+
+def skip_tag_pinned_image_checks(target: cdk8s.ApiObject | Construct, *images: str) -> None:
+    """The two image checks a tag-pinned (not digest-pinned) image cannot pass, skipped with the reason.
+
+    Nothing is skipped when every image carries a digest: then CKV_K8S_43 and CKV_K8S_15 pass by themselves.
+    """
+    if all("@sha256:" in image for image in images):
+        return
+    skip_check(
+        target,
+        "CKV_K8S_43",
+        "images are pinned to immutable release tags; a digest cannot be resolved offline at synth time "
+        "- set a digest in ollama.image (or the platform default) to pass this check",
+    )
+    skip_check(
+        target,
+        "CKV_K8S_15",
+        "IfNotPresent with a pinned release tag avoids a registry round trip on every pod start; "
+        "Always adds no integrity guarantee - a digest does (CKV_K8S_43)",
+    )

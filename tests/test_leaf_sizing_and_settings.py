@@ -1,0 +1,242 @@
+"""Leaf → sizing and typed Ollama settings: presets, auto resources, budgets, env, availability, `plan`."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ollama_constructs import cli
+from ollama_constructs.catalog import CatalogError, load_catalog
+from tests.conftest import server, container, env_of, find, leaf_data, pod_spec
+
+NO_RESOURCES = {"container": {"replicas": 1}}
+
+
+def load_errors(tmp_path, **changes) -> list[str]:
+    (tmp_path / "leaf.yaml").write_text(yaml.safe_dump(leaf_data(**changes)))
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path)
+    return [f"{e.field}: {e.message}" for e in info.value.errors]
+
+
+# --- presets and auto resources ---------------------------------------------------------------------
+
+
+def test_auto_is_the_default_without_resources_and_covers_the_model(synth) -> None:
+    resources = container(synth(**NO_RESOURCES))["resources"]
+    assert resources["requests"] == {"cpu": "1", "memory": "4Gi"}  # phi: 3.1 GiB estimate -> 4Gi
+    assert resources["limits"]["memory"] == "6Gi"
+    assert resources["limits"]["nvidia.com/gpu"] == 1
+
+
+def test_auto_grows_with_the_model_and_the_context(synth) -> None:
+    small = container(synth(container={"replicas": 1}, model="llama3.1:8b"))["resources"]["requests"]["memory"]
+    large = container(
+        synth(container={"replicas": 1}, model="llama3.1:8b", ollama={"contextLength": 32768})
+    )["resources"]["requests"]["memory"]
+    assert (small, large) == ("7Gi", "10Gi")
+    halved = container(
+        synth(container={"replicas": 1}, model="llama3.1:8b", ollama={"contextLength": 32768, "kvCacheType": "q8_0"})
+    )["resources"]["requests"]["memory"]
+    assert halved == "8Gi"
+
+
+@pytest.mark.parametrize(
+    ("preset", "requests", "limits"),
+    [
+        ("small", {"cpu": "1", "memory": "4Gi"}, {"cpu": "4", "memory": "6Gi"}),
+        ("medium", {"cpu": "2", "memory": "8Gi"}, {"cpu": "8", "memory": "12Gi"}),
+        ("large", {"cpu": "8", "memory": "48Gi"}, {"cpu": "16", "memory": "64Gi"}),
+    ],
+)
+def test_fixed_presets(synth, preset, requests, limits) -> None:
+    resources = container(synth(preset=preset, gpu={"count": 0}, **NO_RESOURCES))["resources"]
+    assert resources == {"requests": requests, "limits": limits}
+
+
+def test_explicit_resources_always_win(synth) -> None:
+    assert container(synth())["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi"}
+
+
+def test_preset_and_resources_together_are_refused(tmp_path) -> None:
+    assert any("either 'preset' or 'container.resources'" in e for e in load_errors(tmp_path, preset="small"))
+
+
+def test_unknown_model_with_auto_says_what_to_add(tmp_path) -> None:
+    errors = load_errors(tmp_path, model="acme/coder:v2", **NO_RESOURCES)
+    assert any(
+        e.startswith("preset: auto: model 'acme/coder:v2' has no known size; set container.resources") for e in errors
+    ), errors
+
+
+def test_unknown_model_with_a_fixed_preset_is_fine(synth) -> None:
+    resources = container(synth(model="acme/coder:v2", preset="medium", **NO_RESOURCES))["resources"]
+    assert resources["requests"]["memory"] == "8Gi"
+
+
+def test_gpu_memory_the_node_must_have_comes_from_the_models(synth) -> None:
+    pod = pod_spec(synth(model="llama3.1:8b", **NO_RESOURCES))
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    expressions = [e for t in terms for e in t["matchExpressions"]]
+    assert {"key": "nvidia.com/gpu.memory", "operator": "Gt", "values": [str(7 * 1024 - 1)]} in expressions
+
+
+def test_time_budgets_follow_the_download_size(synth) -> None:
+    small = server(synth())
+    large = server(synth(model="llama3.1:70b", gpu={"count": 2}, **NO_RESOURCES))
+    assert small["spec"]["progressDeadlineSeconds"] == 720
+    assert large["spec"]["progressDeadlineSeconds"] == 2640
+    probe = lambda d: d["spec"]["template"]["spec"]["containers"][0]["startupProbe"]  # noqa: E731
+    assert probe(small)["failureThreshold"] * probe(small)["periodSeconds"] == 300
+    assert probe(large)["failureThreshold"] * probe(large)["periodSeconds"] == 600
+
+
+# --- typed Ollama settings --------------------------------------------------------------------------
+
+
+def test_typed_settings_become_environment_variables(synth) -> None:
+    env = env_of(
+        container(
+            synth(
+                preload=False,
+                ollama={
+                    "keepAlive": "10m",
+                    "numParallel": 4,
+                    "maxLoadedModels": 2,
+                    "maxQueue": 64,
+                    "flashAttention": True,
+                    "kvCacheType": "q8_0",
+                    "loadTimeout": "15m",
+                    "extraEnv": {"OLLAMA_DEBUG": "1", "OLLAMA_GPU_OVERHEAD": "536870912"},
+                },
+            )
+        )
+    )
+    assert env.items() >= {
+        "OLLAMA_KEEP_ALIVE": "10m",
+        "OLLAMA_NUM_PARALLEL": "4",
+        "OLLAMA_MAX_LOADED_MODELS": "2",
+        "OLLAMA_MAX_QUEUE": "64",
+        "OLLAMA_FLASH_ATTENTION": "1",
+        "OLLAMA_KV_CACHE_TYPE": "q8_0",
+        "OLLAMA_LOAD_TIMEOUT": "15m",
+        "OLLAMA_DEBUG": "1",
+        "OLLAMA_GPU_OVERHEAD": "536870912",
+    }.items()
+
+
+def test_defaults_pin_parallelism_and_keep_every_model_loadable(synth) -> None:
+    env = env_of(container(synth(model=None, models=["phi", "llama3.2:3b"], customModels=[{"name": "bot", "from": "phi"}])))
+    assert env["OLLAMA_NUM_PARALLEL"] == "1"
+    assert "OLLAMA_MAX_LOADED_MODELS" not in env, "three models fit Ollama's own limit (3 per GPU)"
+    assert "OLLAMA_FLASH_ATTENTION" not in env and "OLLAMA_KV_CACHE_TYPE" not in env
+    four = env_of(container(synth(model=None, models=["phi", "llama3.2:3b", "qwen2.5", "mistral"])))
+    assert four["OLLAMA_MAX_LOADED_MODELS"] == "4", "more models than Ollama keeps: raise the limit"
+
+
+@pytest.mark.parametrize(
+    ("ollama", "words"),
+    [
+        ({"extraEnv": {"OLLAMA_KEEP_ALIVE": "1h"}}, "OLLAMA_KEEP_ALIVE: set it with ollama.keepAlive"),
+        ({"extraEnv": {"OLLAMA_HOST": "0.0.0.0:1"}}, "OLLAMA_HOST: set by the library"),
+        ({"extraEnv": {"OLLAMA_MAX_VRAM": "1"}}, "OLLAMA_MAX_VRAM: removed in Ollama 0.6.9"),
+        ({"extraEnv": {"OLLAMA_PORT": "8080"}}, "never read by Ollama"),
+        ({"extraEnv": {"bad-name": "1"}}, "not a valid environment variable name"),
+        ({"keepAlive": "forever"}, "not a duration"),
+        ({"loadTimeout": "5 minutes"}, "not a duration"),
+        ({"kvCacheType": "q2"}, "'f16', 'q8_0' or 'q4_0'"),
+        ({"kvCacheType": "q4_0", "flashAttention": False}, "needs flash attention"),
+        ({"numParallel": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(tmp_path, ollama, words) -> None:
+    errors = load_errors(tmp_path, ollama=ollama)
+    assert any(e.startswith("ollama") and words in e for e in errors), errors
+
+
+def test_preload_with_a_finite_keep_alive_is_refused(tmp_path) -> None:
+    errors = load_errors(tmp_path, ollama={"keepAlive": "5m"})
+    assert any("would unload the preloaded primary model" in e for e in errors), errors
+
+
+# --- availability -----------------------------------------------------------------------------------
+
+
+def test_one_replica_has_no_disruption_budget(synth) -> None:
+    manifests = synth()
+    assert not [m for m in manifests if m["kind"] == "PodDisruptionBudget"]
+    assert "topologySpreadConstraints" not in pod_spec(manifests)
+
+
+def test_several_replicas_get_a_budget_and_spread(synth) -> None:
+    manifests = synth(container={"replicas": 3, "resources": leaf_data()["container"]["resources"]})
+    pdb = find(manifests, "PodDisruptionBudget", "ollama-phi")
+    selector = {"app.kubernetes.io/name": "ollama", "app.kubernetes.io/instance": "ollama-phi"}
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": selector}}
+    spread = pod_spec(manifests)["topologySpreadConstraints"]
+    assert [s["topologyKey"] for s in spread] == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    assert all(s["labelSelector"] == {"matchLabels": selector} and s["maxSkew"] == 1 for s in spread)
+
+
+def test_termination_grace_period_lets_streams_finish(synth) -> None:
+    assert pod_spec(synth())["terminationGracePeriodSeconds"] >= 120
+
+
+# --- compatibility rules ----------------------------------------------------------------------------
+
+
+def test_blackwell_needs_a_recent_image(tmp_path) -> None:
+    errors = load_errors(tmp_path, ollama={"image": "ollama/ollama:0.5.12"}, gpu={"count": 1, "family": "blackwell"})
+    assert any("no Blackwell (sm_120) kernels" in e and "rule gpu/blackwell-image" in e for e in errors), errors
+    errors = load_errors(
+        tmp_path, ollama={"image": "ollama/ollama:0.5.7"}, gpu={"count": 1, "product": "NVIDIA-GeForce-RTX-5070-Ti"}
+    )
+    assert any("no Blackwell" in e for e in errors), errors
+
+
+def test_amd_gets_the_rocm_variant_of_the_platform_image(synth) -> None:
+    assert container(synth(gpu={"count": 1, "vendor": "amd"}))["image"] == "docker.io/ollama/ollama:0.32.15-rocm"
+    assert container(synth(gpu={"count": 0, "vendor": "amd"}))["image"] == "docker.io/ollama/ollama:0.32.15"
+
+
+def test_amd_with_a_plain_image_is_refused(tmp_path) -> None:
+    errors = load_errors(tmp_path, gpu={"count": 1, "vendor": "amd"}, ollama={"image": "ollama/ollama:0.32.15"})
+    assert any("need the -rocm variant" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("gpu", "words"),
+    [
+        ({"count": 2, "resourceName": "nvidia.com/mig-1g.10gb"}, "one CUDA process"),
+        ({"count": 1, "vendor": "amd", "resourceName": "nvidia.com/mig-1g.10gb"}, "NVIDIA resource"),
+        ({"count": 1, "resourceName": "amd.com/gpu"}, "set vendor: amd"),
+        ({"count": 1, "vendor": "amd", "minMemoryGiB": 16}, "not numeric"),
+        ({"count": 0, "product": "Tesla-T4"}, "CPU only"),
+        ({"count": 1, "family": "kepler"}, "not a GPU Feature Discovery family"),
+    ],
+)
+def test_gpu_combinations_that_cannot_work(tmp_path, gpu, words) -> None:
+    errors = load_errors(tmp_path, gpu=gpu)
+    assert any(e.startswith("gpu") and words in e for e in errors), errors
+
+
+# --- plan -------------------------------------------------------------------------------------------
+
+
+def test_plan_prints_what_each_leaf_resolves_to(tmp_path, capsys) -> None:
+    (tmp_path / "leaf.yaml").write_text(
+        yaml.safe_dump(leaf_data(model="llama3.1:8b", persistence={"enabled": True}, **NO_RESOURCES))
+    )
+    assert cli.main(["plan", "--catalog", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for words in (
+        "ml-workloads/ollama-phi (dev)",
+        "llama3.1:8b: 4.9 GB download",
+        "preset: auto; recommended: medium",
+        "resources: cpu 2 / 8, memory 7Gi / 9Gi",
+        "GPU: 1 x nvidia.com/gpu, at least 7 GiB per GPU",
+        "volume: ollama-phi-models (10Gi), ReadWriteOnce",
+        "time budgets: progressDeadlineSeconds",
+        "platform defaults applied: ollama.image=docker.io/ollama/ollama:0.32.15",
+    ):
+        assert words in out, (words, out)
