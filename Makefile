@@ -9,9 +9,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CRD_DIR ?= ../shared/crds
 
-.PHONY: setup synth validate test schema golden imports clean
+.PHONY: setup test-tools synth validate plan test schema golden imports clean
 
 setup: $(VENV)/.installed node_modules/.installed
+
+## What the test suite runs besides Python: nginx (the auth proxy test), checkov in its own venv.
+test-tools:
+	bash scripts/install-test-tools.sh
+	bash scripts/install-checkov.sh
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,8 +35,11 @@ synth: setup
 validate: setup
 	$(PY) -m ollama_constructs validate
 
+plan: setup
+	$(PY) -m ollama_constructs plan
+
 ## Every test: unit, golden, schema and CEL validation, shell scripts, drift of dist/ and the schema.
-test: setup
+test: setup test-tools
 	$(PY) -m pytest
 
 ## Rewrite the committed leaf JSON schema and the golden files from the code (review the diff!).
@@ -46,4 +54,4 @@ imports: node_modules/.installed
 	bash scripts/import-crds.sh $(CRD_DIR)
 
 clean:
-	rm -rf $(VENV) node_modules .cdk8s-staging .pytest_cache
+	rm -rf $(VENV) .venv-checkov node_modules .cdk8s-staging .pytest_cache

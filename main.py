@@ -17,6 +17,8 @@ from ollama_constructs.catalog import load_catalog
 
 CATALOG = Path("catalog")
 OUTDIR = Path("dist")
+BACKSTAGE = Path("backstage")
+ARGOCD = Path("argocd")
 
 
 def build_app(catalog_dir: Path | str = CATALOG) -> cdk8s.App:
@@ -27,14 +29,29 @@ def build_app(catalog_dir: Path | str = CATALOG) -> cdk8s.App:
 def main() -> int:
     """Synthesize the catalog into `dist/` atomically (nothing is written when a leaf is invalid).
 
-    `OLLAMA_CONSTRUCTS_CATALOG` and `OLLAMA_CONSTRUCTS_OUTDIR` override the two directories.
+    Also writes the Backstage entities to `backstage/` (and ArgoCD Applications to `argocd/` when the platform
+    defaults configure ArgoCD). `OLLAMA_CONSTRUCTS_CATALOG` names another catalog; `OLLAMA_CONSTRUCTS_OUTPUT_ROOT`
+    another directory to hold `dist/`, `backstage/` and `argocd/`.
 
     cdk8s-cli deletes its output directory before it runs the app, so cdk8s.yaml points it at a staging
     directory; the real output is `dist/`, and the staging directory gets a copy for the CLI to list.
     """
     catalog = os.environ.get("OLLAMA_CONSTRUCTS_CATALOG", str(CATALOG))
-    outdir = Path(os.environ.get("OLLAMA_CONSTRUCTS_OUTDIR", OUTDIR))
-    status = cli.main(["synth", "--catalog", catalog, "--outdir", str(outdir)])
+    root = Path(os.environ.get("OLLAMA_CONSTRUCTS_OUTPUT_ROOT", "."))
+    outdir = root / OUTDIR
+    status = cli.main(
+        [
+            "synth",
+            "--catalog",
+            catalog,
+            "--outdir",
+            str(outdir),
+            "--backstage-outdir",
+            str(root / BACKSTAGE),
+            "--argocd-outdir",
+            str(root / ARGOCD),
+        ]
+    )
     staging = os.environ.get("CDK8S_OUTDIR")
     if status == 0 and staging and Path(staging).resolve() != outdir.resolve():
         shutil.copytree(outdir, staging, dirs_exist_ok=True)

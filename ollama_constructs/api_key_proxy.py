@@ -19,7 +19,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, StringConstraints, model_validator
 
-from . import _labels, _pod, _scripts
+from . import _checkov, _labels, _pod, _scripts
 from ._defaults import RUN_AS_USER
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, ServiceName
@@ -211,6 +211,7 @@ class ApiKeyProxy(Construct):
             termination_grace_period=cdk8s.Duration.seconds(TERMINATION_GRACE_PERIOD_SECONDS),
         )
         self.deployment.select(kplus.LabelSelector.of(labels=_labels.selector_labels(instance)))
+        _checkov.skip_tag_pinned_image_checks(self.deployment, p.image)
         self.container = self._add_container()
         _pod.patch_workload(
             self.deployment,

@@ -28,7 +28,19 @@ def _parser() -> argparse.ArgumentParser:
     catalog_args(sub.add_parser("validate", help="check every leaf; exit 1 with every error"))
     synth = sub.add_parser("synth", help="write one manifest file per leaf, only when every leaf is valid")
     catalog_args(synth)
-    synth.add_argument("--outdir", default="dist", type=Path, help="output directory (default: dist)")
+    synth.add_argument("--outdir", default="dist", type=Path, help="manifests directory (default: dist)")
+    synth.add_argument(
+        "--backstage-outdir",
+        default="backstage",
+        type=Path,
+        help="Backstage catalog-info entities (default: backstage); '-' writes none",
+    )
+    synth.add_argument(
+        "--argocd-outdir",
+        default="argocd",
+        type=Path,
+        help="ArgoCD Applications, when the platform defaults configure argocd (default: argocd); '-' writes none",
+    )
     catalog_args(sub.add_parser("plan", help="print what each leaf resolves to: sizes, resources, GPU, volume"))
     sub.add_parser("schema", help="print the JSON Schema of a catalog leaf")
     return parser
@@ -67,7 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from . import _synth  # starts cdk8s's Node process; `validate` and `schema` do without it
 
-    files = _synth.synth_to(catalog, args.outdir)
+    def optional(path: Path) -> Path | None:
+        return None if str(path) == "-" else path
+
+    outputs = _synth.Outputs(
+        manifests=args.outdir, argocd=optional(args.argocd_outdir), backstage=optional(args.backstage_outdir)
+    )
+    files = _synth.synth_to(catalog, outputs)
     for path in files:
         print(f"wrote {path}")
     return 0

@@ -51,6 +51,17 @@ class ParentGateway(Props):
     the route."""
 
 
+class BackendService(Props):
+    """A Service the route sends traffic to, possibly in another namespace."""
+
+    name: DnsLabel
+    """The Service's name."""
+    namespace: DnsLabel | None = None
+    """Its namespace; another namespace gets a ReferenceGrant there. Default: the route's namespace."""
+    port: int = Field(ge=1, le=65535)
+    """The Service's port."""
+
+
 class GatewayExposureProps(Props):
     """The public host, the Gateway, and how the certificate is issued."""
 
@@ -69,6 +80,9 @@ class GatewayExposureProps(Props):
     """Name of the cert-manager issuer. Default: `letsencrypt-prod`."""
     timeout_seconds: int = Field(default=600, ge=1, le=86_400)
     """Request timeout of the route, long enough for streamed answers. Default: `600`."""
+    backend: BackendService | None = None
+    """Where the route sends traffic when it is not the `service` given to the construct (e.g. an
+    autoscaler's interceptor in its own namespace). Default: the `service`."""
     labels: Mapping[str, str] = Field(default_factory=dict)
     """Extra labels on every object. Default: none."""
 
@@ -96,7 +110,7 @@ class GatewayExposure(Construct):
         id: str,
         props: GatewayExposureProps,
         *,
-        service: kplus.Service,
+        service: kplus.Service | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.props = props
@@ -104,7 +118,24 @@ class GatewayExposure(Construct):
         labels = _labels.object_labels(p.name, "gateway", p.labels)
         self.tls_secret_name: str = f"{p.name}-tls"
         """The Secret that cert-manager writes and the HTTPS listener serves."""
-        port = service.port
+        if (service is None) == (p.backend is None):
+            raise ValueError("GatewayExposure needs exactly one backend: `service=` or props.backend")
+        backend = p.backend or BackendService(name=service.name, port=service.port)  # type: ignore[union-attr]
+        namespace = cdk8s.Chart.of(self).namespace
+        self.reference_grant: gw.ReferenceGrant | None = None
+        """Lets the route reach a backend in another namespace (created in that namespace)."""
+        if backend.namespace and backend.namespace != namespace:
+            self.reference_grant = gw.ReferenceGrant(
+                self,
+                "ReferenceGrant",
+                metadata=cdk8s.ApiObjectMetadata(
+                    name=f"{namespace}-{p.name}"[:253], namespace=backend.namespace, labels=labels
+                ),
+                spec=gw.ReferenceGrantSpec(
+                    from_=[gw.ReferenceGrantSpecFrom(group="gateway.networking.k8s.io", kind="HTTPRoute", namespace=namespace or "default")],
+                    to=[gw.ReferenceGrantSpecTo(group="", kind="Service", name=backend.name)],
+                ),
+            )
 
         self.certificate: cm.Certificate | None = None
         """The host's certificate (dedicated mode)."""
@@ -137,7 +168,13 @@ class GatewayExposure(Construct):
                             )
                             for kind, value in INFERENCE_PATHS
                         ],
-                        backend_refs=[gw.HttpRouteSpecRulesBackendRefs(name=service.name, port=port)],
+                        backend_refs=[
+                            gw.HttpRouteSpecRulesBackendRefs(
+                                name=backend.name,
+                                port=backend.port,
+                                namespace=backend.namespace if backend.namespace != namespace else None,
+                            )
+                        ],
                         timeouts=gw.HttpRouteSpecRulesTimeouts(request=timeout, backend_request=timeout),
                     )
                 ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cdk8s
 from constructs import Construct
 
-from . import _labels
+from . import _argocd, _labels
 from ._modelfile import render_modelfile
 from .catalog import CatalogLeaf, PlatformDefaults, apply_platform_defaults
 from .catalog.leaf import PinnedModel, Registry
@@ -13,7 +13,8 @@ from .catalog.plan import leaf_sizing, preload_timeout_seconds, served_model_cou
 from .compute_resources import ComputeResources
 from ._defaults import OLLAMA_PORT
 from .api_key_proxy import PROXY_PORT, ApiKeyProxy, ApiKeyProxyProps
-from .gateway_exposure import GatewayExposure, GatewayExposureProps, ParentGateway
+from .gateway_exposure import BackendService, GatewayExposure, GatewayExposureProps, ParentGateway
+from .ollama_autoscaler import Interceptor, OllamaAutoscaler, OllamaAutoscalerProps
 from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
 from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps
 from .model_reference import DEFAULT_HOST, ModelReference
@@ -62,20 +63,55 @@ class OllamaInferenceChart(cdk8s.Chart):
             workload=self.server.workload,
             containers=[self.server.container],
         )
+        self.platform = platform or PlatformDefaults()
+        """The platform defaults the leaf was resolved with."""
+        self.autoscaler: OllamaAutoscaler | None = None
+        """Scaling on pending requests, when the leaf enables autoscaling."""
+        if leaf.autoscaling.enabled:
+            self.autoscaler = self._autoscaler(labels)
         self.auth_proxy: ApiKeyProxy | None = None
         """The API-key check in front of the server, when the exposed leaf asks for `apiKey`."""
         self.exposure: GatewayExposure | None = None
         """The public exposure, when the leaf enables ingress."""
         if leaf.ingress.enabled and leaf.ingress.host:
             self._expose(labels)
-        self.network_policies = self._network_policies(labels, platform or PlatformDefaults())
+        self.network_policies = self._network_policies(labels, self.platform)
         """The NetworkPolicies of the server (and of the auth proxy)."""
+        _argocd.annotate_sync_waves(self)
+
+    def _interceptor(self) -> Interceptor:
+        a = self.platform.autoscaling
+        return Interceptor(namespace=a.interceptor_namespace, service=a.interceptor_service, port=a.interceptor_port)
+
+    def _autoscaler(self, labels: dict[str, str]) -> OllamaAutoscaler:
+        leaf = self.leaf
+        scaling = leaf.autoscaling
+        return OllamaAutoscaler(
+            self,
+            "Autoscaler",
+            OllamaAutoscalerProps(
+                name=leaf.service_name,
+                min_replicas=scaling.min_replicas,
+                max_replicas=scaling.max_replicas,
+                target_pending_requests=scaling.target_pending_requests or leaf.ollama.num_parallel or 1,
+                hosts=(leaf.ingress.host,) if leaf.ingress.enabled and leaf.ingress.host else (),
+                # A replica started from zero may first have to pull its models, then load the primary.
+                cold_start_timeout_seconds=self.sizing.progress_deadline_seconds,
+                response_timeout_seconds=leaf.ingress.timeout_seconds or 600,
+                interceptor=self._interceptor(),
+                labels=labels,
+            ),
+            workload=self.server.workload,
+            service=self.server.service,
+        )
 
     def _expose(self, labels: dict[str, str]) -> None:
         leaf = self.leaf
         ingress = leaf.ingress
         assert ingress.host is not None and ingress.auth is not None  # checked, and defaulted by the platform
-        backend = self.server.service
+        # With an autoscaler, requests pass its interceptor, which counts them and wakes the server.
+        backend = self.autoscaler.interceptor_service if self.autoscaler else self.server.service
+        route_backend = None
         if ingress.auth.mode == "apiKey":
             assert ingress.auth.secret_name is not None
             self.auth_proxy = ApiKeyProxy(
@@ -87,9 +123,12 @@ class OllamaInferenceChart(cdk8s.Chart):
                     timeout_seconds=ingress.timeout_seconds or 600,
                     labels=labels,
                 ),
-                upstream=self.server.service,
+                upstream=backend,
             )
             backend = self.auth_proxy.service
+        elif self.autoscaler is not None:
+            interceptor = self._interceptor()
+            route_backend = BackendService(name=interceptor.service, namespace=interceptor.namespace, port=interceptor.port)
         issuer = ingress.tls.issuer_ref
         assert issuer is not None  # platform defaults
         parent = ingress.gateway.parent_ref
@@ -106,9 +145,10 @@ class OllamaInferenceChart(cdk8s.Chart):
                 issuer_kind=issuer.kind,
                 issuer_name=issuer.name,
                 timeout_seconds=ingress.timeout_seconds or 600,
+                backend=route_backend,
                 labels=labels,
             ),
-            service=backend,
+            service=None if route_backend else backend,
         )
 
     def _network_policies(self, labels: dict[str, str], platform: PlatformDefaults) -> list[OllamaNetworkPolicy]:
@@ -117,8 +157,11 @@ class OllamaInferenceChart(cdk8s.Chart):
         callers = [leaf.namespace]
         parent = leaf.ingress.gateway.parent_ref
         gateway_namespace = platform.ingress.gateway_namespace or (parent.namespace if parent else leaf.namespace)
-        if self.exposure is not None and self.auth_proxy is None and gateway_namespace not in callers:
+        interceptor = self._interceptor().namespace if self.autoscaler else None
+        if self.exposure is not None and self.auth_proxy is None and not interceptor and gateway_namespace not in callers:
             callers.append(gateway_namespace)
+        if interceptor and interceptor not in callers:
+            callers.append(interceptor)
         registry = leaf.registry
         port = 443
         if registry is not None:
@@ -147,7 +190,8 @@ class OllamaInferenceChart(cdk8s.Chart):
                         port=PROXY_PORT,
                         allow_from_namespaces=(gateway_namespace,),
                         registry_ports=(),
-                        egress_to_pods=((_labels.selector_labels(name), OLLAMA_PORT),),
+                        egress_to_pods=() if interceptor else ((_labels.selector_labels(name), OLLAMA_PORT),),
+                        egress_to_namespaces=((interceptor, self._interceptor().port),) if interceptor else (),
                         labels=labels,
                     ),
                 )
@@ -160,6 +204,8 @@ class OllamaInferenceChart(cdk8s.Chart):
             _labels.PART_OF: leaf.service_catalog,
             _labels.VERSION: _labels.image_version(leaf.ollama.image or ""),
             "environment": leaf.environment,
+            # The Backstage Kubernetes plugin finds the service's objects by this label.
+            "backstage.io/kubernetes-id": leaf.service_name,
         }
         if leaf.owner:
             labels["owner"] = leaf.owner
@@ -217,6 +263,7 @@ class OllamaInferenceChart(cdk8s.Chart):
             preload=leaf.preload,
             image=ollama.image,
             replicas=leaf.container.replicas,
+            max_replicas=leaf.autoscaling.max_replicas if leaf.autoscaling.enabled else None,
             resources=self._resources(),
             context_length=ollama.context_length,
             keep_alive=None if ollama.keep_alive is None else str(ollama.keep_alive),

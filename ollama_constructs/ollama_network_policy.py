@@ -37,6 +37,9 @@ class OllamaNetworkPolicyProps(Props):
     egress_to_pods: tuple[tuple[Mapping[str, str], int], ...] = ()
     """(labels, port) of pods in the same namespace the selected pods may call, e.g. a proxy's upstream.
     Default: none."""
+    egress_to_namespaces: tuple[tuple[DnsLabel, int], ...] = ()
+    """(namespace, port) the selected pods may call in other namespaces, e.g. an autoscaler's interceptor.
+    Default: none."""
     private_registry: bool = False
     """The registry is inside the organisation's network: allow its ports to any address. Otherwise private
     and link-local ranges (the cloud metadata address among them) are closed. Default: `false`."""
@@ -90,6 +93,13 @@ class OllamaNetworkPolicy(Construct):
                 peer=kplus.Pods.select(self, f"Upstream{i}", labels=dict(labels)), ports=[kplus.NetworkPolicyPort.tcp(port)]
             )
             for i, (labels, port) in enumerate(p.egress_to_pods)
+        ]
+        egress += [
+            kplus.NetworkPolicyRule(
+                peer=kplus.Namespaces.select(self, f"UpstreamNamespace{i}", names=[namespace]),
+                ports=[kplus.NetworkPolicyPort.tcp(port)],
+            )
+            for i, (namespace, port) in enumerate(p.egress_to_namespaces)
         ]
         self.policy = kplus.NetworkPolicy(
             self,

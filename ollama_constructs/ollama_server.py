@@ -66,6 +66,9 @@ class OllamaServerProps(Props):
     """When the kubelet pulls the image. Default: `IfNotPresent` (the image is pinned)."""
     replicas: int = Field(default=1, ge=0)
     """Number of pods. Default: `1`."""
+    max_replicas: int | None = Field(default=None, ge=1)
+    """The most pods an autoscaler may run; the workload shape and the disruption budget follow it.
+    Default: `replicas` (not autoscaled)."""
     resources: ComputeResources = ComputeResources(
         cpu_request="500m", cpu_limit="2", memory_request="2Gi", memory_limit="4Gi"
     )
@@ -112,9 +115,9 @@ class OllamaServerProps(Props):
         if self.kv_cache_type not in (None, "f16") and self.flash_attention is False:
             raise ValueError(f"kv_cache_type {self.kv_cache_type} needs flash attention")
         volume = self.model_volume
-        if volume and volume.existing_claim and volume.access_mode == "ReadWriteOnce" and self.replicas > 1:
+        if volume and volume.existing_claim and volume.access_mode == "ReadWriteOnce" and self.most_replicas > 1:
             raise ValueError(
-                f"a ReadWriteOnce claim ({volume.existing_claim}) cannot be shared by {self.replicas} replicas; "
+                f"a ReadWriteOnce claim ({volume.existing_claim}) cannot be shared by {self.most_replicas} replicas; "
                 "use access_mode ReadWriteMany, one replica, or no existing claim (a claim per replica)"
             )
         problems = _ollama_env.env_problems(dict(self.env))
@@ -126,10 +129,15 @@ class OllamaServerProps(Props):
         return self
 
     @property
+    def most_replicas(self) -> int:
+        """The most pods the workload can have."""
+        return max(self.replicas, self.max_replicas or 0)
+
+    @property
     def shape(self) -> Literal["Deployment", "StatefulSet"]:
         """The workload kind: a StatefulSet only for several replicas on ReadWriteOnce claims."""
         volume = self.model_volume
-        if volume and volume.access_mode == "ReadWriteOnce" and not volume.existing_claim and self.replicas > 1:
+        if volume and volume.access_mode == "ReadWriteOnce" and not volume.existing_claim and self.most_replicas > 1:
             return "StatefulSet"
         return "Deployment"
 
@@ -215,7 +223,7 @@ class OllamaServer(Construct):
             _pod.patch_workload(self.workload, cdk8s.JsonPatch.add(f"{spec}/priorityClassName", p.priority_class_name))
         self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
         """With several replicas: at most one pod evicted at a time, and pods spread over nodes."""
-        if p.replicas > 1:
+        if p.most_replicas > 1:
             self._availability()
 
         self.service = kplus.Service(

@@ -21,3 +21,6 @@ import_group() {  # import_group PREFIX GLOB...
 
 import_group gatewayapi "$crd_dir"/gateway.networking.k8s.io_*.yaml
 import_group certmanager "$crd_dir"/cert-manager.io_*.yaml
+import_group keda "$crd_dir"/keda.sh_*.yaml
+import_group kedahttp "$crd_dir"/http.keda.sh_*.yaml
+import_group argocd "$crd_dir"/argoproj.io_*.yaml

@@ -73,6 +73,11 @@ def _tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+def synth(catalog: Path, out: Path) -> int:
+    """`ollama-constructs synth` into `out`, with the Backstage entities beside it (never in the repo)."""
+    return cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out), "--backstage-outdir", str(out.parent / "backstage")])
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> tuple[Path, Path]:
     """A catalog holding the valid seed leaf, and an output directory with earlier content."""
@@ -92,7 +97,7 @@ def test_bad_leaf_is_refused_with_file_and_field(case: str, workspace, capsys) -
     bad.write_text(text)
     before = _tree_digest(out)
 
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 1
+    assert synth(catalog, out) == 1
 
     stderr = capsys.readouterr().err
     for field, words in expected:
@@ -102,7 +107,8 @@ def test_bad_leaf_is_refused_with_file_and_field(case: str, workspace, capsys) -
         assert any(words in line for line in lines), f"{words!r} not in {lines}"
     assert "nothing was written" in stderr
     assert _tree_digest(out) == before
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".dist.")], "staging directory left behind"
+    assert not (out.parent / "backstage").exists(), "no other output was written either"
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging directory left behind"
 
 
 def test_every_error_of_a_leaf_is_reported_together(workspace, capsys) -> None:
@@ -121,7 +127,7 @@ def test_errors_of_several_leaves_are_reported_together(workspace, capsys) -> No
     (catalog / "a.yaml").write_text(_seed_with("  count: 1", "  count: -1").replace("ollama-phi", "a"))
     (catalog / "b.yaml").write_text(_seed_with("replicas: 1", "replicas: -1").replace("ollama-phi", "b"))
     before = _tree_digest(out)
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 1
+    assert synth(catalog, out) == 1
     stderr = capsys.readouterr().err
     assert f"{catalog / 'a.yaml'}: gpu.count" in stderr
     assert f"{catalog / 'b.yaml'}: container.replicas" in stderr
@@ -133,7 +139,7 @@ def test_two_leaves_with_the_same_name_collide(workspace, capsys) -> None:
     twin = catalog / "twin.yaml"
     twin.write_text(SEED.replace("host: text.hypermedia.au", "host: other.hypermedia.au"))
     before = _tree_digest(out)
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 1
+    assert synth(catalog, out) == 1
     stderr = capsys.readouterr().err
     assert f"{twin}: serviceName: 'ollama-phi' in namespace 'ml-workloads' is already defined by" in stderr
     assert _tree_digest(out) == before
@@ -142,7 +148,7 @@ def test_two_leaves_with_the_same_name_collide(workspace, capsys) -> None:
 def test_same_name_in_another_namespace_is_fine(workspace, capsys) -> None:
     catalog, out = workspace
     (catalog / "twin.yaml").write_text(SEED.replace("namespace: ml-workloads", "namespace: ml-staging"))
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 0
+    assert synth(catalog, out) == 0
     assert (out / "ml-staging" / "ollama-phi" / "manifests.k8s.yaml").is_file()
     assert not (out / "old").exists(), "the output directory is replaced, not merged"
 
@@ -151,7 +157,7 @@ def test_other_workload_types_are_skipped_and_said_so(workspace, capsys) -> None
     catalog, out = workspace
     other = catalog / "tgi.yaml"
     other.write_text("workloadType: ML_INFERENCE_LOAD\nserviceName: x\nwhatever: true\n")
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 0
+    assert synth(catalog, out) == 0
     captured = capsys.readouterr()
     assert f"skipped: {other}: workloadType ML_INFERENCE_LOAD belongs to another chart" in captured.err
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml")) == ["ml-workloads/ollama-phi/manifests.k8s.yaml"]
@@ -162,7 +168,7 @@ def test_invalid_platform_defaults_are_reported(workspace, capsys) -> None:
     platform = catalog / "platform-defaults.yaml"
     platform.write_text("ingress:\n  gatewayClass: eg\n")
     before = _tree_digest(out)
-    assert cli.main(["synth", "--catalog", str(catalog), "--outdir", str(out)]) == 1
+    assert synth(catalog, out) == 1
     stderr = capsys.readouterr().err
     assert f"error: {platform}: ingress.gatewayClass: unknown field (did you mean 'gatewayClassName'?)" in stderr
     assert _tree_digest(out) == before
@@ -179,7 +185,7 @@ def test_console_script_exit_code_and_message(workspace) -> None:
     (catalog / "bad.yaml").write_text(_seed_with("  count: 1", "  count: -1"))
     script = Path(sys.executable).parent / "ollama-constructs"
     result = subprocess.run(
-        [str(script), "synth", "--catalog", str(catalog), "--outdir", str(out)],
+        [str(script), "synth", "--catalog", str(catalog), "--outdir", str(out), "--backstage-outdir", "-"],
         capture_output=True,
         text=True,
         check=False,

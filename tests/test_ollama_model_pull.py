@@ -203,3 +203,19 @@ def test_works_with_any_cdk8s_plus_workload() -> None:
 def test_invalid_props(props: dict, words: str) -> None:
     with pytest.raises(ValidationError, match=words):
         OllamaModelPullProps(**props)
+
+
+def test_on_a_shared_volume_the_sidecar_takes_the_same_lock() -> None:
+    _, manifests = synth_pull(shared_volume=True)
+    manager = manager_container(manifests)
+    assert env_of(manager)["OLLAMA_PULL_LOCK"] == env_of(init_container(manifests))["OLLAMA_PULL_LOCK"]
+    mount = next(m for m in manager["volumeMounts"] if m["mountPath"] == "/var/lib/ollama")
+    assert mount.get("readOnly") is not True, "the lock is a directory on the model volume"
+
+
+def test_sidecar_probe_checks_are_skipped_with_a_reason() -> None:
+    _, manifests = synth_pull()
+    annotations = find(manifests, "Deployment")["metadata"]["annotations"]
+    skips = {v.split("=", 1)[0]: v.split("=", 1)[1] for k, v in annotations.items() if k.startswith("checkov.io/skip")}
+    assert {"CKV_K8S_8", "CKV_K8S_9"} <= set(skips)
+    assert "ollama container" in skips["CKV_K8S_9"]

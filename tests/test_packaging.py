@@ -27,11 +27,13 @@ def test_wheel_contents(tmp_path: Path) -> None:
     for script in (REPO / "ollama_constructs" / "scripts").glob("*.sh"):
         assert f"ollama_constructs/scripts/{script.name}" in names
     jsii = [n for n in names if n.endswith(".jsii.tgz")]
-    assert len(jsii) == 2, jsii
+    assert len(jsii) == 5, jsii
     assert all(n.startswith("ollama_constructs/imports/") for n in jsii)
     assert "ollama_constructs/imports/gatewayapi/io/k8s/networking/gateway/__init__.py" in names
     assert "ollama_constructs/imports/certmanager/io/cert_manager/__init__.py" in names
     assert "ollama_constructs/py.typed" in names
+    for proxy_file in (REPO / "ollama_constructs" / "proxy").iterdir():
+        assert f"ollama_constructs/proxy/{proxy_file.name}" in names
 
 
 def test_package_namespace_maps_to_the_repositorys_imports_directory() -> None:

@@ -76,7 +76,7 @@ class Sandbox:
             "OLLAMA_MODELS": str(self.models),
             "STANDIN_OLLAMA_STATE_DIR": str(self.state),
             "OLLAMA_CLI_TIMEOUT_SECONDS": "2",
-            "OLLAMA_POLL_INTERVAL_SECONDS": "0.2",
+            "OLLAMA_POLL_INTERVAL_SECONDS": "0.1",
             "OLLAMA_PULL_SERVER_START_TIMEOUT_SECONDS": "10",
             "OLLAMA_PULL_SERVER_STOP_TIMEOUT_SECONDS": "5",
             "OLLAMA_PULL_RETRY_DELAY_SECONDS": "0",
@@ -284,10 +284,10 @@ def test_pull_happy_path_two_models(sandbox: Sandbox) -> None:
 
 
 def test_pull_waits_for_a_slow_server(sandbox: Sandbox) -> None:
-    result = sandbox.pull("phi", STANDIN_OLLAMA_START_DELAY_SECONDS="2")
+    result = sandbox.pull("phi", STANDIN_OLLAMA_START_DELAY_SECONDS="1.2")
 
     assert result.rc == 0, result.out
-    assert result.elapsed >= 2
+    assert result.elapsed >= 1.2
     assert re.search(r"\[model-pull\] the ollama server is ready \(after [1-5]s\)", result.out), result.out
     assert "[model-pull] pulled phi:latest" in result.out
     assert sandbox.manifest(PHI).is_file()
@@ -298,12 +298,12 @@ def test_pull_fails_when_the_server_never_answers(sandbox: Sandbox) -> None:
     result = sandbox.pull(
         "phi",
         STANDIN_OLLAMA_NEVER_READY="1",
-        OLLAMA_PULL_SERVER_START_TIMEOUT_SECONDS="3",
+        OLLAMA_PULL_SERVER_START_TIMEOUT_SECONDS="2",
         OLLAMA_CLI_TIMEOUT_SECONDS="1",
     )
 
     assert result.rc == 1
-    assert "[model-pull] ERROR: the ollama server at 127.0.0.1:11434 did not become ready within 3s" in result.out
+    assert "[model-pull] ERROR: the ollama server at 127.0.0.1:11434 did not become ready within 2s" in result.out
     assert "'ollama list' did not answer within 1s" in result.out  # the hanging CLI was bounded
     assert result.elapsed < 8
     assert sandbox.pulls() == []
@@ -722,12 +722,12 @@ def test_preload_copies_its_log_to_the_main_process_output(sandbox: Sandbox) -> 
 
 def test_preload_waits_for_the_server_to_start(sandbox: Sandbox) -> None:
     sandbox.seed("phi")
-    sandbox.start_server(wait=False, STANDIN_OLLAMA_START_DELAY_SECONDS="2")
+    sandbox.start_server(wait=False, STANDIN_OLLAMA_START_DELAY_SECONDS="1")
 
     result = sandbox.run("model-preload.sh", "phi")
 
     assert result.rc == 0, result.out
-    assert result.elapsed >= 1.5
+    assert result.elapsed >= 0.8
     assert "[model-preload] the ollama server is ready" in result.out
     assert "[model-preload] phi:latest is loaded" in result.out
 

@@ -3,7 +3,6 @@ library CLI agreeing, two synths byte-identical, main.py importable without side
 
 from __future__ import annotations
 
-import filecmp
 import json
 import os
 import subprocess
@@ -32,8 +31,10 @@ def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_dist_is_current(tmp_path: Path) -> None:
     assert tree(DIST), "dist/ is empty: run `make synth` and commit it"
-    assert cli.main(["synth", "--catalog", str(REPO / "catalog"), "--outdir", str(tmp_path / "out")]) == 0
+    args = ["--outdir", str(tmp_path / "out"), "--backstage-outdir", str(tmp_path / "backstage")]
+    assert cli.main(["synth", "--catalog", str(REPO / "catalog"), *args]) == 0
     assert tree(tmp_path / "out") == tree(DIST), "dist/ is stale: run `make synth` and commit the result"
+    assert tree(tmp_path / "backstage") == tree(REPO / "backstage"), "backstage/ is stale: run `make synth`"
 
 
 def test_dist_layout_is_one_file_per_leaf() -> None:
@@ -63,7 +64,10 @@ def test_two_synths_are_byte_identical(tmp_path: Path) -> None:
     outputs = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}"
-        result = run([sys.executable, "-m", "ollama_constructs", "synth", "--outdir", str(out)], PYTHONHASHSEED=seed)
+        result = run(
+            [sys.executable, "-m", "ollama_constructs", "synth", "--outdir", str(out), "--backstage-outdir", "-"],
+            PYTHONHASHSEED=seed,
+        )
         assert result.returncode == 0, result.stderr
         outputs.append(tree(out))
     assert outputs[0] == outputs[1]
@@ -74,7 +78,7 @@ def test_cdk8s_cli_synth_writes_the_same_dist(tmp_path: Path) -> None:
     assert CDK8S.exists(), "cdk8s-cli is not installed: run `make setup`"
     out, staging = tmp_path / "dist", tmp_path / "staging"
     result = run(
-        [str(CDK8S), "synth", "--no-check-upgrade", "--output", str(staging)], OLLAMA_CONSTRUCTS_OUTDIR=str(out)
+        [str(CDK8S), "synth", "--no-check-upgrade", "--output", str(staging)], OLLAMA_CONSTRUCTS_OUTPUT_ROOT=str(tmp_path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert tree(out) == tree(DIST)
@@ -90,7 +94,7 @@ def test_cdk8s_cli_synth_with_a_bad_leaf_writes_nothing(tmp_path: Path) -> None:
     (out / "keep.k8s.yaml").write_text("kind: Earlier\n")
     result = run(
         [str(CDK8S), "synth", "--no-check-upgrade", "--output", str(tmp_path / "staging")],
-        OLLAMA_CONSTRUCTS_OUTDIR=str(out),
+        OLLAMA_CONSTRUCTS_OUTPUT_ROOT=str(tmp_path),
         OLLAMA_CONSTRUCTS_CATALOG=str(catalog),
     )
     assert result.returncode != 0
@@ -107,9 +111,10 @@ def test_main_is_importable_without_synthesizing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("entry", [["-m", "ollama_constructs", "--help"], ["main.py", "--help"]])
 def test_entry_points_start(entry: list[str], tmp_path: Path) -> None:
     # main.py ignores arguments and synthesizes; point it at a scratch directory.
-    result = run([sys.executable, *entry], OLLAMA_CONSTRUCTS_OUTDIR=str(tmp_path / "out"))
+    result = run([sys.executable, *entry], OLLAMA_CONSTRUCTS_OUTPUT_ROOT=str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     if entry[0] == "main.py":
-        assert filecmp.cmp(tmp_path / "out/ml-workloads/ollama-phi/manifests.k8s.yaml", DIST / "ml-workloads/ollama-phi/manifests.k8s.yaml", shallow=False)
+        assert tree(tmp_path / "out" / "dist") == tree(DIST)
+        assert tree(tmp_path / "out" / "backstage") == tree(REPO / "backstage")
     else:
         assert "validate" in result.stdout and "synth" in result.stdout

@@ -408,6 +408,26 @@ class Persistence(LeafModel):
         return self
 
 
+class Autoscaling(LeafModel):
+    """Scale on request queue depth (KEDA HTTP add-on), not on CPU."""
+
+    enabled: bool = False
+    """Scale the server between `minReplicas` and `maxReplicas`. Default: `false` (`container.replicas`)."""
+    min_replicas: int = Field(default=1, ge=0, le=1000)
+    """Fewest replicas; `0` allows scale to zero (needs `preload: false`). Default: `1`."""
+    max_replicas: int = Field(default=3, ge=1, le=1000)
+    """Most replicas. Default: `3`."""
+    target_pending_requests: int | None = Field(default=None, ge=1, le=10_000)
+    """Requests in flight per replica above which a replica is added. Default: `ollama.numParallel`
+    (what one replica answers at once)."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError(f"maxReplicas ({self.max_replicas}) is below minReplicas ({self.min_replicas})")
+        return self
+
+
 class CatalogLeaf(LeafModel):
     """One Ollama inference service, as a service team asks for it."""
 
@@ -415,13 +435,13 @@ class CatalogLeaf(LeafModel):
     """Always `OLLAMA_INFERENCE_LOAD`; leaves of other types are skipped."""
     service_name: ServiceName
     """Base name of every object (a DNS label of at most 47 characters). Renaming it makes a new service."""
-    service_catalog: LabelValue
+    service_catalog: Annotated[LabelValue, Field(min_length=1)]
     """The catalog the service belongs to (label `app.kubernetes.io/part-of`)."""
     namespace: DnsLabel
     """Namespace of every namespaced object."""
     environment: Literal["dev", "test", "staging", "prod"]
     """Deployment stage: `dev`, `test`, `staging` or `prod`."""
-    owner: LabelValue | None = None
+    owner: Annotated[LabelValue, Field(min_length=1)] | None = None
     """Team that owns the service (label `owner`). Default: none."""
     model: ModelEntry | None = None
     """One model to serve: shorthand for `models: [<model>]`. Give `model` or `models`, not both."""
@@ -449,6 +469,8 @@ class CatalogLeaf(LeafModel):
     """Replicas and resources. Default: one replica with the platform's resources."""
     ingress: Ingress = Ingress()
     """Public exposure. Default: not exposed."""
+    autoscaling: Autoscaling = Autoscaling()
+    """Scaling on request queue depth. Default: off."""
 
     @model_validator(mode="after")
     def _model_or_models(self) -> CatalogLeaf:
@@ -472,12 +494,18 @@ class CatalogLeaf(LeafModel):
             persistence.enabled
             and persistence.existing_claim
             and persistence.access_mode == "ReadWriteOnce"
-            and self.container.replicas > 1
+            and self.most_replicas > 1
         ):
             raise ValueError(
                 f"persistence.existingClaim '{persistence.existing_claim}' is ReadWriteOnce and cannot be shared by "
-                f"{self.container.replicas} replicas; use accessMode ReadWriteMany, one replica, or no existingClaim "
+                f"{self.most_replicas} replicas; use accessMode ReadWriteMany, one replica, or no existingClaim "
                 "(then each replica gets a claim)"
+            )
+        if self.autoscaling.enabled and self.autoscaling.min_replicas == 0 and self.preload:
+            raise ValueError(
+                "autoscaling.minReplicas 0 scales to zero, which unloads the model that preload keeps loaded; "
+                "set preload: false (readiness then means the model is on disk, the first request loads it) "
+                "or minReplicas >= 1"
             )
         pins = {m.name: m.digest for m in self.pinned_models}
         for index, custom in enumerate(self.custom_models):
@@ -487,6 +515,11 @@ class CatalogLeaf(LeafModel):
                     f"customModels[{index}].from pins {base.name} to another digest than the models list does"
                 )
         return self
+
+    @property
+    def most_replicas(self) -> int:
+        """The most pods the server can have: `autoscaling.maxReplicas` when autoscaled, else `container.replicas`."""
+        return self.autoscaling.max_replicas if self.autoscaling.enabled else self.container.replicas
 
     @property
     def pinned_models(self) -> tuple[PinnedModel, ...]:

@@ -52,6 +52,33 @@ class PlatformPersistence(LeafModel):
     """StorageClass of model claims. Default: the cluster's default class."""
 
 
+class PlatformAutoscaling(LeafModel):
+    """Where the KEDA HTTP add-on runs."""
+
+    interceptor_namespace: DnsLabel = "keda"
+    """Namespace of the add-on's interceptor. Default: `keda`."""
+    interceptor_service: DnsLabel = "keda-add-ons-http-interceptor-proxy"
+    """The interceptor's proxy Service. Default: `keda-add-ons-http-interceptor-proxy`."""
+    interceptor_port: int = Field(default=8080, ge=1, le=65535)
+    """Its port. Default: `8080`."""
+
+
+class PlatformArgoCd(LeafModel):
+    """Where ArgoCD finds the synthesized manifests; with it, one Application per leaf is written."""
+
+    repo_url: str = Field(min_length=1, alias="repoURL")
+    """The Git repository holding the output directory."""
+    target_revision: str = "main"
+    """The branch, tag or commit to sync. Default: `main`."""
+    path: str = "dist"
+    """The output directory inside the repository; a leaf's path is `<path>/<namespace>/<serviceName>`.
+    Default: `dist`."""
+    project: DnsLabel = "default"
+    """The ArgoCD project. Default: `default`."""
+    namespace: DnsLabel = "argocd"
+    """Where the Application objects live. Default: `argocd`."""
+
+
 class PlatformDefaults(LeafModel):
     """Values that a platform team sets once for every leaf."""
 
@@ -63,6 +90,10 @@ class PlatformDefaults(LeafModel):
     """The internal registry every leaf pulls from unless it names its own. Default: registry.ollama.ai."""
     persistence: PlatformPersistence = PlatformPersistence()
     """Storage settings. Default: see the fields."""
+    autoscaling: PlatformAutoscaling = PlatformAutoscaling()
+    """The KEDA HTTP add-on. Default: see the fields."""
+    argocd: PlatformArgoCd | None = None
+    """Write an ArgoCD Application per leaf. Default: none (no Applications)."""
 
 
 def apply_platform_defaults(leaf: CatalogLeaf, platform: PlatformDefaults) -> CatalogLeaf:

@@ -289,6 +289,7 @@ listed_models() {
 
 SPEC_DIR=""
 SPEC_STRICT=1
+SPEC_QUIET=0 # 1: count invalid lines without logging them (a list already reported)
 SPEC_ERRORS=0
 # shellcheck disable=SC2034 # ENTRY_WHERE and ENTRY_KEY are for the scripts sourcing this file
 ENTRY_KIND=() ENTRY_REF=() ENTRY_DIGEST=() ENTRY_ALIAS=() ENTRY_INSECURE=()
@@ -308,7 +309,7 @@ spec_error() {
   SPEC_ERRORS=$((SPEC_ERRORS + 1))
   if ((SPEC_STRICT)); then
     log "ERROR: $1: $2"
-  else
+  elif ((!SPEC_QUIET)); then
     warn "$1: $2; skipping this line"
   fi
 }
@@ -727,8 +728,13 @@ lock_acquire() {
       LOCK_PATH=$path LOCK_TOKEN=$token
       interval=$((limit / 4 > 0 ? limit / 4 : 1))
       (
-        trap - EXIT TERM INT
-        while sleep "$interval"; do
+        nap=""
+        trap - EXIT INT
+        trap '[[ -z $nap ]] || kill "$nap" 2>/dev/null; exit 0' TERM
+        while :; do
+          sleep "$interval" &
+          nap=$!
+          wait "$nap" || true
           kill -0 "$$" 2>/dev/null || exit 0 # $$ is this script, not the subshell
           [[ $(cat "$path/owner" 2>/dev/null) == "$token" ]] || exit 0
           touch -c "$path/owner" 2>/dev/null || true
@@ -743,8 +749,15 @@ lock_acquire() {
     age=$(lock_age "$path")
     if ((age > limit)); then
       log "taking over the stale pull lock $path held by $holder (not refreshed for ${age}s, more than ${limit}s)"
-      if mv "$path" "$path.stale.$$" 2>/dev/null; then
-        rm -rf "$path.stale.$$"
+      # Rename first (atomic: of several waiters one wins), then make sure that what was
+      # moved is still that stale lock and not one a faster waiter has just taken.
+      if mv -T "$path" "$path.stale.$$" 2>/dev/null; then
+        if [[ $(lock_holder "$path.stale.$$") == "$holder" ]] && (($(lock_age "$path.stale.$$") > limit)); then
+          rm -rf "$path.stale.$$"
+        elif ! mv -T "$path.stale.$$" "$path" 2>/dev/null; then
+          warn "moved a fresh pull lock aside by mistake and could not put it back; removing it"
+          rm -rf "$path.stale.$$"
+        fi
       fi
       continue
     fi

@@ -72,8 +72,10 @@ SPEC_STRICT=0 # log and skip invalid lines
 declare -A FAILURES=()   # entry key -> consecutive failures
 declare -A NEXT_TRY=()   # entry key -> earliest next attempt (ms since the epoch)
 declare -A CREATED=()    # created model -> sha256 of the Modelfile it was last built from
-declare -A LISTED=()     # models the server listed at the start of the pass
+declare -A LISTED=()     # models the server listed at the start of the pass (lower case)
 declare -A PULLED_NOW=() # models pulled (or copied) in this pass
+LIST_HASH="" # sha256 of models.list as last read: problems with it are logged once
+SERVER_NAMES=() # the NAME column of `ollama list` at the start of the pass
 LOCKED=0
 REASON=""
 NOW_MS=0
@@ -113,11 +115,11 @@ needs_work() {
   local i=$1 ref=${ENTRY_REF[$1]} digest=${ENTRY_DIGEST[$1]} alias=${ENTRY_ALIAS[$1]} actual file base hash
   case ${ENTRY_KIND[$i]} in
     pull)
-      if [[ -z ${LISTED[$ref]:-} ]]; then
+      if [[ -z ${LISTED[${ref,,}]:-} ]]; then
         REASON="the server does not have it"
       elif [[ -n $digest ]] && actual=$(manifest_digest "$ref") && [[ $actual != "$digest" ]]; then
         REASON="its digest is ${actual:-unknown (no manifest at $(manifest_path "$ref"))}, pinned $digest"
-      elif [[ -n $alias && -z ${LISTED[$alias]:-} ]]; then
+      elif [[ -n $alias && -z ${LISTED[${alias,,}]:-} ]]; then
         REASON="its alias $alias is missing"
       elif [[ -n $alias && $(manifest_digest "$alias") != "$(manifest_digest "$ref")" ]]; then
         REASON="its alias $alias is not a copy of it"
@@ -129,13 +131,13 @@ needs_work() {
       file="$SPEC/${ENTRY_MODELFILE[$i]}"
       hash=$(file_hash "$file")
       base=$(modelfile_base "$file")
-      if [[ -z ${LISTED[$ref]:-} ]]; then
+      if [[ -z ${LISTED[${ref,,}]:-} ]]; then
         REASON="the server does not have it"
       elif [[ -z ${CREATED[$ref]:-} ]]; then
         REASON="not built by this manager yet"
       elif [[ ${CREATED[$ref]} != "$hash" ]]; then
         REASON="its Modelfile changed"
-      elif [[ -n $base && -n ${PULLED_NOW[$base]:-} ]]; then
+      elif [[ -n $base && -n ${PULLED_NOW[${base,,}]:-} ]]; then
         REASON="its FROM model $base was pulled again"
       else
         return 1
@@ -186,48 +188,52 @@ remove_unlisted() {
   local name i base status=0
   local -A keep=()
   if ((SPEC_ERRORS > 0)); then
-    log "not removing unlisted models while models.list has $SPEC_ERRORS invalid line(s)"
+    ((SPEC_QUIET)) || log "not removing unlisted models while models.list has $SPEC_ERRORS invalid line(s)"
     return 1
   fi
   if ((${#ENTRY_KIND[@]} == 0)); then
-    log "models.list lists no models; not removing any"
+    ((SPEC_QUIET)) || log "models.list lists no models; not removing any"
     return 0
   fi
   while IFS= read -r name; do
-    keep[$name]=1
+    keep[${name,,}]=1
   done < <(spec_names)
   for i in "${!ENTRY_KIND[@]}"; do
     if [[ ${ENTRY_KIND[$i]} == create ]]; then
       base=$(modelfile_base "$SPEC/${ENTRY_MODELFILE[$i]}")
       if [[ -n $base ]]; then
-        keep[$base]=1
+        keep[${base,,}]=1
       fi
     fi
   done
   while IFS= read -r name; do
-    [[ -n $name && -z ${keep[$name]:-} ]] || continue
+    [[ -n $name && -z ${keep[${name,,}]:-} ]] || continue
     take_lock || return 1
     remove_model "$name" "not in models.list (OLLAMA_MANAGER_REMOVE_UNLISTED=1)" || status=1
-  done < <(printf '%s\n' "${!LISTED[@]}" | sort)
+  done < <(printf '%s\n' "${SERVER_NAMES[@]}")
   return "$status"
 }
 
 # reconcile: one pass. Returns 0 when everything is in place, 1 when not, 2 when the
 # server did not answer.
 reconcile() {
-  local i key name status=0
+  local i key name hash status=0
   LISTED=() PULLED_NOW=() LOCKED=0
+  hash=$(file_hash "$SPEC/models.list")
+  SPEC_QUIET=$([[ $hash == "$LIST_HASH" ]] && echo 1 || echo 0)
+  LIST_HASH=$hash
   if ! spec_load "$SPEC"; then
-    log "cannot read $SPEC/models.list; changing nothing"
+    ((SPEC_QUIET)) || log "cannot read $SPEC/models.list; changing nothing"
     return 1
   fi
   if ! run_cli "$CLI_TIMEOUT" list; then
     log "cannot list the models of the server: $CLI_ERROR"
     return 2
   fi
-  while IFS= read -r name; do
-    LISTED[$name]=1
-  done < <(listed_models)
+  mapfile -t SERVER_NAMES < <(listed_models)
+  for name in "${SERVER_NAMES[@]}"; do
+    LISTED[${name,,}]=1
+  done
 
   for i in "${!ENTRY_KIND[@]}"; do
     key=$(entry_key "$i")
@@ -247,14 +253,14 @@ reconcile() {
     log "reconciling ${ENTRY_KIND[$i]} ${ENTRY_REF[$i]} (${ENTRY_WHERE[$i]##*/}): $REASON"
     if ensure_entry "$i"; then
       unset 'FAILURES[$key]' 'NEXT_TRY[$key]'
-      LISTED[${ENTRY_REF[$i]}]=1
+      LISTED[${ENTRY_REF[$i],,}]=1
       if [[ -n ${ENTRY_ALIAS[$i]} ]]; then
-        LISTED[${ENTRY_ALIAS[$i]}]=1
+        LISTED[${ENTRY_ALIAS[$i],,}]=1
       fi
       if ((ENTRY_PULLED)); then
-        PULLED_NOW[${ENTRY_REF[$i]}]=1
+        PULLED_NOW[${ENTRY_REF[$i],,}]=1
         if [[ -n ${ENTRY_ALIAS[$i]} ]]; then
-          PULLED_NOW[${ENTRY_ALIAS[$i]}]=1
+          PULLED_NOW[${ENTRY_ALIAS[$i],,}]=1
         fi
       fi
       if [[ ${ENTRY_KIND[$i]} == create ]]; then
@@ -288,7 +294,11 @@ main() {
   trap 'kill_child; lock_release || true' EXIT
   trap 'on_signal SIGTERM' TERM
   trap 'on_signal SIGINT' INT
-  log "managing the models of ${OLLAMA_HOST:-127.0.0.1:11434} from $SPEC/models.list every ${INTERVAL}s$( ((REMOVE_UNLISTED)) && printf ', removing unlisted models')"
+  local removing=""
+  if ((REMOVE_UNLISTED)); then
+    removing=", removing unlisted models"
+  fi
+  log "managing the models of ${OLLAMA_HOST:-127.0.0.1:11434} from $SPEC/models.list every ${INTERVAL}s$removing"
   wait_for_server "$SERVER_TIMEOUT"
   while :; do
     status=0

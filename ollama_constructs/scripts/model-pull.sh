@@ -87,7 +87,7 @@ stop_server() {
       kill -KILL "$pid" 2>/dev/null || true
       break
     fi
-    sleep 0.2 # poll interval
+    sleep 0.1 # poll interval
   done
   wait "$pid" 2>/dev/null || status=$?
   log "temporary ollama server stopped (exit status $status)"
