@@ -42,3 +42,30 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert commands == ["make synth", "make test"]
     ci = (REPO / ".ci" / "run").read_text()
     assert "\nmake test\n" in ci
+
+
+def test_every_leaf_field_is_documented() -> None:
+    """Each field path of the leaf's JSON Schema appears in the README's field table."""
+    import json
+
+    schema = json.loads((REPO / "schema" / "catalog-leaf.schema.json").read_text())
+    defs = schema["$defs"]
+
+    def refs(prop: dict) -> list[str]:
+        found = [prop["$ref"]] if "$ref" in prop else []
+        for option in prop.get("anyOf", []) + ([prop["items"]] if "items" in prop else []):
+            found += refs(option)
+        return found
+
+    def paths(props: dict, prefix: str) -> list[str]:
+        out = []
+        for name, prop in props.items():
+            path = f"{prefix}.{name}" if prefix else name
+            out.append(path)
+            for ref in refs(prop):
+                out += paths(defs[ref.split("/")[-1]].get("properties", {}), path)
+        return out
+
+    table = README.split("Every field of the contract:")[1].split("### Platform defaults")[0]
+    missing = [p for p in paths(schema["properties"], "") if p.split(".")[-1] not in table]
+    assert not missing, missing
