@@ -10,10 +10,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import cdk8s
+from typing import TYPE_CHECKING
 
-from ollama_constructs import _synth, cli
+from ollama_constructs import cli
 from ollama_constructs.catalog import load_catalog
+
+if TYPE_CHECKING:
+    import cdk8s
 
 CATALOG = Path("catalog")
 OUTDIR = Path("dist")
@@ -23,7 +26,9 @@ ARGOCD = Path("argocd")
 
 def build_app(catalog_dir: Path | str = CATALOG) -> cdk8s.App:
     """The app: one chart per leaf of `catalog_dir` (raises CatalogError on any invalid leaf)."""
-    return _synth.build_app(load_catalog(catalog_dir))
+    from ollama_constructs import _render  # starts cdk8s's Node process
+
+    return _render.build_app(load_catalog(catalog_dir))
 
 
 def main() -> int:

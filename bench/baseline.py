@@ -6,8 +6,8 @@ Two steps, each its own command (synth_bench.py runs them as subprocesses):
     Loads the catalog, groups the leaves by *shape*: the leaf's YAML data with its serviceName and
     namespace replaced by tokens (so two leaves share a shape when they differ only in those names and
     in strings made from them: host, owner, Secret and claim names, custom model names...). For each
-    shape it synthesizes one chart with the library, twice, with two different token pairs, and stores
-    the documents. Every string of the first synthesis must turn into the second one by replacing the
+    shape it renders one leaf with the library (`render_manifests(build_app(...))`), twice, with two
+    different token pairs, and stores the parsed documents. Every string of the first synthesis must turn into the second one by replacing the
     tokens; a string that does not is *derived* from the names (a checksum of content holding a name),
     and the step finds how to recompute it: the `checksum.ollama-constructs.dev/*` pod annotations are
     sha256 sums of ConfigMap data (`ollama_constructs._scripts.checksum`), and the recipe (which
@@ -124,13 +124,21 @@ def _recipe(docs: list[dict[str, Any]], value: str) -> dict[str, Any] | None:
 
 
 def prepare(catalog_dir: Path, templates: Path) -> dict[str, Any]:
-    """Synthesize one chart per shape (twice) with the library; write the templates JSON."""
-    import cdk8s
+    """Synthesize one chart per shape (twice) with the library; write the templates JSON.
 
+    Each token leaf is loaded as a catalog of its own (with the catalog's platform-defaults file) and
+    rendered with the library's `render_manifests(build_app(catalog))`, so whatever the library does to
+    a chart's objects after cdk8s (sync waves, its YAML writer) is in the templates too.
+    """
+    import shutil
+    import tempfile
+
+    import yaml as pyyaml
+
+    from ollama_constructs import _synth
     from ollama_constructs.catalog import load_catalog
-    from ollama_constructs.catalog.loader import leaf_files, parse_leaf
-    from ollama_constructs.catalog.platform import apply_platform_defaults
-    from ollama_constructs.ollama_inference_chart import OllamaInferenceChart
+    from ollama_constructs.catalog.loader import leaf_files
+    from ollama_constructs.catalog.platform import PLATFORM_DEFAULTS_FILE
 
     catalog = load_catalog(catalog_dir)  # every leaf valid, as the synth requires
     shapes: dict[str, dict[str, Any]] = {}
@@ -139,32 +147,42 @@ def prepare(catalog_dir: Path, templates: Path) -> dict[str, Any]:
         key = shape_key(data)
         if key not in shapes:
             shapes[key] = data
+    platform_file = catalog_dir / PLATFORM_DEFAULTS_FILE
+    loader = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
+    work = Path(tempfile.mkdtemp(prefix="baseline-prepare-"))
 
     def synth(data: dict[str, Any], tokens: tuple[str, str]) -> list[dict[str, Any]]:
         pairs = ((data["serviceName"], tokens[0]), (data["namespace"], tokens[1]))
         token_leaf = json.loads(_replace(json.dumps(data), pairs))
-        leaf = parse_leaf("<template>", token_leaf)
-        app = cdk8s.App()
-        chart = OllamaInferenceChart(app, f"{tokens[1]}.{tokens[0]}", leaf, platform=catalog.platform)
-        return list(chart.to_json())
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        (work / "leaf.yaml").write_text(json.dumps(token_leaf), encoding="utf-8")
+        if platform_file.is_file():
+            shutil.copy(platform_file, work / PLATFORM_DEFAULTS_FILE)
+        (text,) = _synth.render_manifests(_synth.build_app(load_catalog(work))).values()
+        return [doc for doc in pyyaml.load_all(text, Loader=loader) if doc is not None]
 
     out: dict[str, Any] = {}
-    for key, data in shapes.items():
-        docs_a = synth(data, TOKENS_A)
-        docs_b = synth(data, TOKENS_B)
-        derived: list[tuple[tuple[Any, ...], str, str]] = []
-        _walk(docs_a, docs_b, (), derived)
-        recipes = []
-        for path, value_a, _ in derived:
-            if len(path) >= 2 and isinstance(path[-1], str) and path[-1].startswith(CHECKSUM_PREFIX):
-                recipe = _recipe(docs_a, value_a)
-                if recipe is not None:
-                    recipes.append({"path": list(path), **recipe})
-                    continue
-            raise SystemExit(f"prepare: {'/'.join(map(str, path))} depends on the names in a way the baseline "
-                             f"cannot reproduce ({value_a[:60]!r})")
-        out[key] = {"docs": docs_a, "derived": recipes}
-    apply_platform_defaults  # noqa: B018  (imported to fail early if the API moved)
+    try:
+        for key, data in shapes.items():
+            docs_a = synth(data, TOKENS_A)
+            docs_b = synth(data, TOKENS_B)
+            derived: list[tuple[tuple[Any, ...], str, str]] = []
+            _walk(docs_a, docs_b, (), derived)
+            recipes = []
+            for path, value_a, _ in derived:
+                if len(path) >= 2 and isinstance(path[-1], str) and path[-1].startswith(CHECKSUM_PREFIX):
+                    recipe = _recipe(docs_a, value_a)
+                    if recipe is not None:
+                        recipes.append({"path": list(path), **recipe})
+                        continue
+                raise SystemExit(
+                    f"prepare: {'/'.join(map(str, path))} depends on the names in a way the baseline "
+                    f"cannot reproduce ({value_a[:60]!r})"
+                )
+            out[key] = {"docs": docs_a, "derived": recipes}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     templates.write_text(json.dumps(out), encoding="utf-8")
     return {"shapes": len(out), "leaves": len(catalog.leaves)}
 

@@ -75,6 +75,8 @@ def _autoscaling(rng: random.Random, leaf: dict[str, Any], fields: set[str]) -> 
         return
     from ollama_constructs.catalog.leaf import CatalogLeaf
 
+    from ollama_constructs.catalog.loader import _first_model
+
     model = _first_model(CatalogLeaf.model_fields[_snake("autoscaling", CatalogLeaf)].annotation)
     if model is None:
         return
@@ -99,18 +101,6 @@ def _snake(alias: str, model: Any) -> str:
         if (field.alias or name) == alias:
             return name
     return alias
-
-
-def _first_model(annotation: Any) -> Any:
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _first_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 DEFAULT_PROFILES = 48
@@ -341,3 +331,25 @@ def features(leaf: dict[str, Any]) -> set[str]:
     if "autoscaling" in leaf:
         tags.add("autoscaling")
     return tags
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write N generated leaves into a catalog directory.")
+    parser.add_argument("catalog", type=Path)
+    parser.add_argument("count", type=int)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--profiles", type=int, default=DEFAULT_PROFILES)
+    parser.add_argument("--check", action="store_true", help="load the result with the library's loader")
+    args = parser.parse_args(argv)
+    generate(args.catalog, args.count, args.seed, args.profiles)
+    if args.check:
+        print(f"{check_catalog(args.catalog)} valid leaves in {args.catalog}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

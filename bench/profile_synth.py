@@ -113,23 +113,44 @@ class JsiiCounter:
         }
 
 
+def node_cpu_s() -> float:
+    """CPU seconds used so far by this process's descendants (the jsii Node processes)."""
+    from proctree import _tree
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _tree(os.getpid())[1:]:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaves", type=int, default=100)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--catalog", type=Path, default=None, help="use this catalog instead of generating one")
     parser.add_argument("--detail", type=int, default=0, metavar="N", help="print the N most frequent jsii targets per phase")
+    parser.add_argument("--per-leaf-app", action="store_true",
+                        help="one cdk8s App per leaf instead of one App for all (Chart.to_json validates its whole App)")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="also print the N top functions")
     args = parser.parse_args(argv)
 
-    phases: list[tuple[str, float, float, dict[str, object]]] = []
+    phases: list[tuple[str, float, float, float, dict[str, object]]] = []
+    node_mark = [0.0]
     t0 = time.perf_counter()
     c0 = time.process_time()
     counter = None
 
     def phase(name: str, start: tuple[float, float]) -> tuple[float, float]:
         snap = counter.snapshot() if counter else {}
-        phases.append((name, time.perf_counter() - start[0], time.process_time() - start[1], snap))
+        node_now = node_cpu_s()
+        phases.append((name, time.perf_counter() - start[0], time.process_time() - start[1], node_now - node_mark[0], snap))
+        node_mark[0] = node_now
         if counter:
             counter.reset()
         return time.perf_counter(), time.process_time()
@@ -138,10 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="synth-profile-") as tmp:
         catalog_dir = args.catalog
         if catalog_dir is None:
-            import leafgen
+            import subprocess
 
             catalog_dir = Path(tmp) / "catalog"
-            leafgen.generate(catalog_dir, args.leaves, args.seed)
+            # in a subprocess, so that the import of the catalog layer below is measured
+            subprocess.run(
+                [sys.executable, str(HERE / "leafgen.py"), str(catalog_dir), str(args.leaves), "--seed", str(args.seed)],
+                check=True,
+            )
         mark = (time.perf_counter(), time.process_time())
         if profiler:
             profiler.enable()
@@ -159,46 +184,66 @@ def main(argv: list[str] | None = None) -> int:
         mark = phase("import cdk8s, cdk8s-plus-28, constructs (Node start, assembly load)", mark)
         from ollama_constructs.ollama_inference_chart import OllamaInferenceChart
 
-        app = cdk8s.App()
+        apps = []
         charts = []
         for loaded in catalog.leaves:
+            if args.per_leaf_app or not apps:
+                apps.append(cdk8s.App())
             charts.append(
                 OllamaInferenceChart(
-                    app, f"{loaded.leaf.namespace}.{loaded.leaf.service_name}", loaded.leaf, platform=catalog.platform
+                    apps[-1], f"{loaded.leaf.namespace}.{loaded.leaf.service_name}", loaded.leaf, platform=catalog.platform
                 )
             )
-        mark = phase("build charts (constructs: props validation + jsii create/invoke)", mark)
-        errors = [e for c in app.node.find_all() for e in c.node.validate()]
+        mark = phase(f"build charts ({len(apps)} App(s); props validation + jsii create/invoke)", mark)
+        errors = [e for app in apps for c in app.node.find_all() for e in c.node.validate()]
         assert not errors, errors
-        mark = phase("validate (app.node.find_all + node.validate per construct)", mark)
+        mark = phase("validate loop of the committed _synth (find_all + node.validate per construct)", mark)
         docs = [chart.to_json() for chart in charts]
-        mark = phase("chart.to_json (resolve in Node, JSON back to Python)", mark)
+        mark = phase("chart.to_json (validates + resolves the chart's whole App in Node, JSON back)", mark)
         texts = [cdk8s.Yaml.stringify(*d) for d in docs]
         mark = phase("cdk8s.Yaml.stringify (JSON to Node, YAML text back)", mark)
+        try:
+            from ollama_constructs import _yaml
+        except ImportError:
+            _yaml = None
+        if _yaml is not None:
+            [_yaml.dump_all(d) for d in docs]
+            mark = phase("ollama_constructs._yaml.dump_all (libyaml in Python, same documents)", mark)
+        import baseline
+
+        dumper = baseline._dumper(True)
+        [baseline.dump(list(d), dumper) for d in docs]
+        mark = phase("bench/baseline.py dump (libyaml, cdk8s formatting, byte-identical)", mark)
+        if args.per_leaf_app:
+            [app.synth_yaml() for app in apps]
+            mark = phase("app.synth_yaml() per leaf (validate + toJson + stringify in one call)", mark)
         outdir = Path(tmp) / "out"
         for chart, text in zip(charts, texts):
             path = outdir / _synth.leaf_output_path(chart.leaf)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         mark = phase(f"write files ({sum(len(t) for t in texts) / 2**20:.1f} MiB)", mark)
+        if hasattr(_synth, "render_entities"):
+            _synth.render_entities(catalog)
+            mark = phase("render_entities (Backstage catalog-info, pure Python)", mark)
         if profiler:
             profiler.disable()
     total_wall = time.perf_counter() - t0
     total_cpu = time.process_time() - c0
 
     n = max(len(charts), 1)
-    print(f"{'phase':<78} {'wall s':>7} {'py cpu s':>8} {'jsii calls':>10} {'in send s':>9} {'MiB out/in':>11}")
-    for name, wall, cpu, snap in phases:
+    print(f"{'phase':<78} {'wall s':>7} {'py cpu s':>8} {'node cpu s':>10} {'jsii calls':>10} {'in send s':>9} {'MiB out/in':>11}")
+    for name, wall, cpu, node, snap in phases:
         calls = snap.get("total_calls", "")
         send = f"{snap['send_wall_s']:.2f}" if snap else ""
         mib = f"{snap['sent_mib']:.1f}/{snap['received_mib']:.1f}" if snap else ""
-        print(f"{name:<78} {wall:7.2f} {cpu:8.2f} {calls!s:>10} {send:>9} {mib:>11}")
+        print(f"{name:<78} {wall:7.2f} {cpu:8.2f} {node:10.2f} {calls!s:>10} {send:>9} {mib:>11}")
         if snap and snap.get("calls"):
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(snap["calls"].items(), key=lambda kv: -kv[1]))
             print(f"    per kind: {kinds}; per chart: {snap['total_calls'] / n:.0f} calls")
             for target, count in snap["detail"][: args.detail]:
                 print(f"      {count / n:7.1f}/chart  {target}")
-    print(f"{'total (this process; Node CPU not included)':<78} {total_wall:7.2f} {total_cpu:8.2f}")
+    print(f"{'total':<78} {total_wall:7.2f} {total_cpu:8.2f} {sum(p[3] for p in phases):10.2f}")
     if profiler:
         stream = io.StringIO()
         stats = pstats.Stats(profiler, stream=stream)

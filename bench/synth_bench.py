@@ -103,6 +103,9 @@ def _compare(lib: Path, base: Path, files: list[Path], sample: int, seed: int) -
 
 
 def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any] | None:
+    """Generate N leaves, run the library's synth and the baseline, compare. Every subprocess runs in the
+    temporary directory, so outputs with relative default paths (the CLI's `backstage/`, `argocd/`) land
+    there and never in the repository."""
     python = Path(args.python)
     env = _env(python)
     catalog = work / f"catalog-{n}"
@@ -116,7 +119,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any] |
     for attempt in range(args.repeat):
         shutil.rmtree(lib_out, ignore_errors=True)
         argv = [str(python), "-m", "ollama_constructs", "synth", "--catalog", str(catalog), "--outdir", str(lib_out)]
-        run = measure(argv, cwd=REPO, env=env, interval=args.interval)
+        run = measure(argv, cwd=work, env=env, interval=args.interval)
         if run.returncode != 0:
             _fail(f"synth of {n} leaves exited {run.returncode}", run)
             return None
@@ -135,7 +138,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any] |
     templates = work / f"templates-{n}.json"
     prep = measure(
         [str(python), str(HERE / "baseline.py"), "prepare", "--catalog", str(catalog), "--templates", str(templates)],
-        cwd=REPO,
+        cwd=work,
         env=env,
         interval=args.interval,
     )
@@ -149,7 +152,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path) -> dict[str, Any] |
         shutil.rmtree(base_out, ignore_errors=True)
         argv = [str(python), str(HERE / "baseline.py"), "render", "--catalog", str(catalog), "--templates", str(templates),
                 "--outdir", str(base_out)] + (["--pure"] if args.pure_baseline else [])
-        run = measure(argv, cwd=REPO, env=env, interval=args.interval)
+        run = measure(argv, cwd=work, env=env, interval=args.interval)
         if run.returncode != 0:
             _fail(f"baseline render for {n} leaves exited {run.returncode}", run)
             return None
@@ -179,23 +182,32 @@ def bench_cdk8s(args: argparse.Namespace, work: Path) -> dict[str, Any] | None:
     from ollama_constructs.catalog.loader import leaf_files
 
     expected = len(leaf_files(REPO / "catalog"))
+    # main.py decides where `cdk8s synth` writes: OLLAMA_CONSTRUCTS_OUTPUT_ROOT (dist/, backstage/, argocd/
+    # under it) in newer versions, OLLAMA_CONSTRUCTS_OUTDIR (dist/ itself) before. Both point into the
+    # temporary directory; with neither known the run would write the repo's dist/, so it is skipped.
+    main_py = (REPO / "main.py").read_text(encoding="utf-8")
+    if "OLLAMA_CONSTRUCTS_OUTPUT_ROOT" not in main_py and "OLLAMA_CONSTRUCTS_OUTDIR" not in main_py:
+        print("  skipped cdk8s synth: main.py reads neither OLLAMA_CONSTRUCTS_OUTPUT_ROOT nor OLLAMA_CONSTRUCTS_OUTDIR")
+        return None
     runs = []
     for attempt in range(args.repeat):
-        outdir = work / "cdk8s-dist"
+        root = work / "cdk8s-root"
+        outdir = root / "dist" if "OLLAMA_CONSTRUCTS_OUTPUT_ROOT" in main_py else work / "cdk8s-dist"
         staging = work / "cdk8s-staging"
-        shutil.rmtree(outdir, ignore_errors=True)
-        shutil.rmtree(staging, ignore_errors=True)
+        for path in (root, outdir, staging):
+            shutil.rmtree(path, ignore_errors=True)
         env = _env(python)
+        env["OLLAMA_CONSTRUCTS_OUTPUT_ROOT"] = str(root)
         env["OLLAMA_CONSTRUCTS_OUTDIR"] = str(outdir)
         run = measure([str(cli), "synth", "--no-check-upgrade", "--output", str(staging)], cwd=REPO, env=env,
                       interval=args.interval)
         if run.returncode != 0:
             _fail(f"cdk8s synth exited {run.returncode}", run)
-            return None
+            return {"failed": True}
         written = len(_files(outdir))
         if written != expected:
             _fail(f"cdk8s synth wrote {written} files for {expected} leaves", run)
-            return None
+            return {"failed": True}
         runs.append(run)
         print(f"  cdk8s synth run {attempt + 1}: {run.wall_s:.2f} s, peak {run.peak_rss_mib:.0f} MiB", flush=True)
     return {"leaves": expected, **_best(runs)}
@@ -310,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
         if not failed and not args.no_cdk8s:
             cdk8s_result = bench_cdk8s(args, work)
-            failed |= cdk8s_result is None and (REPO / "node_modules" / ".bin" / "cdk8s").exists()
+            if cdk8s_result is not None and cdk8s_result.get("failed"):
+                failed, cdk8s_result = True, None
+
     finally:
         if args.keep:
             print(f"kept {work}")

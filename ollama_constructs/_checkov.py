@@ -38,17 +38,7 @@ def skip_check(target: cdk8s.ApiObject | Construct, check_id: str, reason: str) 
             `MIN_REASON_LENGTH` characters, or contains `=` or a line break (checkov splits the
             annotation on `=` and crashes on a second one); or `check_id` is already skipped on the object.
     """
-    if not _CHECK_ID.match(check_id):
-        raise ValueError(f"{check_id!r} is not a checkov check id like CKV_K8S_43 or CKV2_K8S_6")
-    if "\n" in reason or "\r" in reason:
-        raise ValueError(f"the reason to skip {check_id} must be one line")
-    reason = reason.strip()
-    if "=" in reason:
-        raise ValueError(f"the reason to skip {check_id} must not contain '=' (checkov cannot parse it): {reason!r}")
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ValueError(
-            f"the reason to skip {check_id} must say why in at least {MIN_REASON_LENGTH} characters, got {reason!r}"
-        )
+    reason = _checked(check_id, reason)
     api_object = cdk8s.ApiObject.of(target)
     annotations = _annotations(api_object)
     numbers = []
@@ -61,26 +51,54 @@ def skip_check(target: cdk8s.ApiObject | Construct, check_id: str, reason: str) 
     api_object.metadata.add_annotation(f"{ANNOTATION_PREFIX}{max(numbers, default=0) + 1}", f"{check_id}={reason}")
 
 
+def _checked(check_id: str, reason: str) -> str:
+    """`reason`, stripped, when it can go into a checkov skip annotation for `check_id`."""
+    if not _CHECK_ID.match(check_id):
+        raise ValueError(f"{check_id!r} is not a checkov check id like CKV_K8S_43 or CKV2_K8S_6")
+    if "\n" in reason or "\r" in reason:
+        raise ValueError(f"the reason to skip {check_id} must be one line")
+    reason = reason.strip()
+    if "=" in reason:
+        raise ValueError(f"the reason to skip {check_id} must not contain '=' (checkov cannot parse it): {reason!r}")
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValueError(
+            f"the reason to skip {check_id} must say why in at least {MIN_REASON_LENGTH} characters, got {reason!r}"
+        )
+    return reason
+
+
 def _annotations(api_object: cdk8s.ApiObject) -> dict[str, str]:
     return dict(api_object.metadata.to_json().get("annotations") or {})
 
 
-def skip_tag_pinned_image_checks(target: cdk8s.ApiObject | Construct, *images: str) -> None:
-    """The two image checks a tag-pinned (not digest-pinned) image cannot pass, skipped with the reason.
+def skip_annotations(*checks: tuple[str, str]) -> dict[str, str]:
+    """The annotations of `skip_check`, for objects created with them: `{"checkov.io/skip1": "ID=reason"}`.
 
-    Nothing is skipped when every image carries a digest: then CKV_K8S_43 and CKV_K8S_15 pass by themselves.
+    Raises:
+        ValueError: as :func:`skip_check` does for a bad id or reason.
+    """
+    annotations = {}
+    for number, (check_id, reason) in enumerate(checks, start=1):
+        annotations[f"{ANNOTATION_PREFIX}{number}"] = f"{check_id}={_checked(check_id, reason)}"
+    return annotations
+
+
+def tag_pinned_image_skips(*images: str) -> dict[str, str]:
+    """Annotations skipping the two image checks a tag-pinned (not digest-pinned) image cannot pass.
+
+    Empty when every image carries a digest: then CKV_K8S_43 and CKV_K8S_15 pass by themselves.
     """
     if all("@sha256:" in image for image in images):
-        return
-    skip_check(
-        target,
-        "CKV_K8S_43",
-        "images are pinned to immutable release tags; a digest cannot be resolved offline at synth time "
-        "- set a digest in ollama.image (or the platform default) to pass this check",
-    )
-    skip_check(
-        target,
-        "CKV_K8S_15",
-        "IfNotPresent with a pinned release tag avoids a registry round trip on every pod start; "
-        "Always adds no integrity guarantee - a digest does (CKV_K8S_43)",
+        return {}
+    return skip_annotations(
+        (
+            "CKV_K8S_43",
+            "images are pinned to immutable release tags; a digest cannot be resolved offline at synth time "
+            "- set a digest in ollama.image (or the platform default) to pass this check",
+        ),
+        (
+            "CKV_K8S_15",
+            "IfNotPresent with a pinned release tag avoids a registry round trip on every pod start; "
+            "Always adds no integrity guarantee - a digest does (CKV_K8S_43)",
+        ),
     )

@@ -7,8 +7,12 @@ cdk8s-plus-28 lacks a few pod and container fields (extended resources such as `
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+
 import cdk8s
 import cdk8s_plus_28 as kplus
+from cdk8s_plus_28 import k8s
 
 from ._defaults import RUN_AS_USER
 
@@ -42,11 +46,80 @@ def patch_workload(workload: kplus.AbstractPod, *patches: cdk8s.JsonPatch) -> No
     cdk8s.ApiObject.of(workload).add_json_patch(*patches)
 
 
+def _reference(obj: object) -> object:
+    """The jsii object reference behind a proxy: comparing them costs no call into Node."""
+    return getattr(getattr(obj, "__jsii_ref__", None), "ref", None) or id(obj)
+
+
 def container_path(workload: kplus.AbstractPod, container: kplus.Container, *, init: bool = False) -> str:
     """JSON-pointer of `container` (an init container when `init`) in the workload's manifest."""
     containers = workload.init_containers if init else workload.containers
+    wanted = _reference(container)
     for index, candidate in enumerate(containers):
-        if candidate.name == container.name:
+        if _reference(candidate) == wanted:
             kind = "initContainers" if init else "containers"
             return f"{pod_spec_path(workload)}/{kind}/{index}"
     raise ValueError(f"container {container.name!r} is not in the workload")
+
+
+# Immutable jsii value objects, made once per process: every call into cdk8s crosses to its Node process,
+# and a catalog of a thousand leaves would otherwise make the same values hundreds of thousands of times.
+
+
+@functools.lru_cache(maxsize=4096)
+def env_value(value: str) -> kplus.EnvValue:
+    """`kplus.EnvValue.from_value(value)`, shared."""
+    return kplus.EnvValue.from_value(value)
+
+
+def env_values(env: Mapping[str, str]) -> dict[str, kplus.EnvValue]:
+    """A container's `env_variables`, sorted by name."""
+    return {name: env_value(value) for name, value in sorted(env.items())}
+
+
+@functools.lru_cache(maxsize=1024)
+def seconds(amount: int) -> cdk8s.Duration:
+    """`cdk8s.Duration.seconds(amount)`, shared."""
+    return cdk8s.Duration.seconds(amount)
+
+
+@functools.lru_cache(maxsize=4096)
+def quantity(text: str) -> k8s.Quantity:
+    """`k8s.Quantity.from_string(text)`, shared."""
+    return k8s.Quantity.from_string(text)
+
+
+@functools.lru_cache(maxsize=256)
+def count(amount: int) -> k8s.Quantity:
+    """`k8s.Quantity.from_number(amount)`, shared (extended resources such as GPUs)."""
+    return k8s.Quantity.from_number(amount)
+
+
+@functools.lru_cache(maxsize=256)
+def absolute(amount: int) -> kplus.PercentOrAbsolute:
+    """`kplus.PercentOrAbsolute.absolute(amount)`, shared."""
+    return kplus.PercentOrAbsolute.absolute(amount)
+
+
+@functools.lru_cache(maxsize=256)
+def http_probe(path: str, port: int, period_seconds: int, timeout_seconds: int, failure_threshold: int) -> kplus.Probe:
+    """An HTTP GET probe, shared between workloads with the same settings."""
+    return kplus.Probe.from_http_get(
+        path,
+        port=port,
+        period_seconds=seconds(period_seconds),
+        timeout_seconds=seconds(timeout_seconds),
+        failure_threshold=failure_threshold,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def tcp(port: int) -> kplus.NetworkPolicyPort:
+    """`kplus.NetworkPolicyPort.tcp(port)`, shared."""
+    return kplus.NetworkPolicyPort.tcp(port)
+
+
+@functools.lru_cache(maxsize=16)
+def udp(port: int) -> kplus.NetworkPolicyPort:
+    """`kplus.NetworkPolicyPort.udp(port)`, shared."""
+    return kplus.NetworkPolicyPort.udp(port)

@@ -1,26 +1,30 @@
 """From a loaded catalog to files: the manifests, ArgoCD Applications and Backstage entities, written
-atomically."""
+atomically, large catalogs over several worker processes.
+
+This module does not import cdk8s: the rendering (`_render`) runs in this process for small catalogs and
+in workers for large ones, each worker with its own cdk8s (and Node) process.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-import cdk8s
-
-from . import _argocd
 from .backstage import catalog_info_text
-from .catalog import Catalog, CatalogLeaf
-from .ollama_inference_chart import OllamaInferenceChart
+from .catalog import Catalog, LoadedLeaf, PlatformDefaults
 
-MANIFEST_FILE = "manifests.k8s.yaml"
-"""The file name of a leaf's manifests inside its directory `<namespace>/<serviceName>/`."""
+PARALLEL_MIN_LEAVES = 40
+"""Below this many leaves one process renders them all: a worker's start (its own Node process and the
+cdk8s assemblies) costs about a second."""
 
-Files = dict[str, str]
-"""Relative POSIX path -> text."""
+WORKER_LEAVES = 250
+"""Leaves a worker process renders before it is replaced: jsii keeps every object it ever created, so a
+fresh worker bounds the memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,109 +39,67 @@ class Outputs:
     """Backstage entities, `<backstage>/<namespace>/<serviceName>.catalog-info.yaml`."""
 
 
-def leaf_output_path(leaf: CatalogLeaf) -> PurePosixPath:
-    """Where a leaf's manifests go, relative to the output directory: one directory per leaf, so that an
-    ArgoCD Application can point at exactly one service."""
-    return PurePosixPath(leaf.namespace, leaf.service_name, MANIFEST_FILE)
+def _render_part(leaves: tuple[LoadedLeaf, ...], platform: PlatformDefaults, manifests: Path, argocd: Path | None) -> int:
+    from . import _render  # starts cdk8s's Node process in this (worker) process
+
+    return _render.write_leaves(leaves, platform, manifests, argocd)
 
 
-def build_app(catalog: Catalog) -> cdk8s.App:
-    """An App with one :class:`OllamaInferenceChart` per leaf (chart id `<namespace>.<serviceName>`)."""
-    app = cdk8s.App()
-    for loaded in catalog.leaves:
-        chart_id = f"{loaded.leaf.namespace}.{loaded.leaf.service_name}"
-        OllamaInferenceChart(app, chart_id, loaded.leaf, platform=catalog.platform)
-    return app
+def _render_manifests(catalog: Catalog, manifests: Path, argocd: Path | None, jobs: int | None) -> None:
+    leaves = catalog.leaves
+    jobs = min(jobs or os.cpu_count() or 1, len(leaves))
+    if jobs <= 1 or len(leaves) < PARALLEL_MIN_LEAVES:
+        _render_part(leaves, catalog.platform, manifests, argocd)
+        return
+    size = min(WORKER_LEAVES, -(-len(leaves) // jobs))
+    parts = [leaves[i : i + size] for i in range(0, len(leaves), size)]
+    # Fork is cheap and safe while this process has no Node child (the usual CLI case); otherwise spawn.
+    method = "spawn" if "jsii" in sys.modules else "fork"
+    context = multiprocessing.get_context(method)
+    with context.Pool(processes=jobs, maxtasksperchild=1) as pool:
+        done = sum(pool.starmap(_render_part, [(part, catalog.platform, manifests, argocd) for part in parts], 1))
+    assert done == len(leaves)
 
 
-def render_manifests(app: cdk8s.App) -> Files:
-    """Each chart of `app` as one multi-document YAML text, keyed by its output path."""
-    errors = [f"{c.node.path}: {e}" for c in app.node.find_all() for e in c.node.validate()]
-    if errors:
-        raise ValueError("construct validation failed:\n" + "\n".join(errors))
-    files = {}
-    for chart in app.charts:
-        assert isinstance(chart, OllamaInferenceChart)
-        files[str(leaf_output_path(chart.leaf))] = cdk8s.Yaml.stringify(*chart.to_json())
-    return files
+def synth_to(catalog: Catalog, outputs: Outputs | Path | str, jobs: int | None = None) -> list[Path]:
+    """Synthesize `catalog` into the output directories, replacing their contents only once everything is
+    rendered and written: a failure leaves every directory exactly as it was. Returns the files written.
 
-
-def render_applications(catalog: Catalog) -> Files:
-    """One ArgoCD Application per leaf, pointing at the leaf's manifest directory (empty without ArgoCD
-    settings in the platform defaults)."""
-    settings = catalog.platform.argocd
-    if settings is None:
-        return {}
-    app = cdk8s.App()
-    files = {}
-    for loaded in catalog.leaves:
-        leaf = loaded.leaf
-        chart = cdk8s.Chart(app, f"{leaf.namespace}.{leaf.service_name}")
-        directory = leaf_output_path(leaf).parent
-        _argocd.application(
-            chart,
-            "Application",
-            name=f"{leaf.namespace}.{leaf.service_name}",
-            namespace=settings.namespace,
-            repo_url=settings.repo_url,
-            target_revision=settings.target_revision,
-            path=str(PurePosixPath(settings.path) / directory),
-            destination_namespace=leaf.namespace,
-            project=settings.project,
-        )
-        files[f"{directory}.yaml"] = cdk8s.Yaml.stringify(*chart.to_json())
-    return files
-
-
-def render_entities(catalog: Catalog) -> Files:
-    """One Backstage `catalog-info.yaml` per leaf."""
-    return {
-        f"{loaded.leaf.namespace}/{loaded.leaf.service_name}.catalog-info.yaml": catalog_info_text(
-            loaded.resolved, loaded.file
-        )
-        for loaded in catalog.leaves
-    }
-
-
-def render(catalog: Catalog, outputs: Outputs) -> dict[Path, Files]:
-    """Every file of every requested output, keyed by output directory."""
-    rendered = {outputs.manifests: render_manifests(build_app(catalog))}
-    if outputs.argocd is not None and catalog.platform.argocd is not None:
-        rendered[outputs.argocd] = render_applications(catalog)
-    if outputs.backstage is not None:
-        rendered[outputs.backstage] = render_entities(catalog)
-    return rendered
-
-
-def synth_to(catalog: Catalog, outputs: Outputs | Path | str) -> list[Path]:
-    """Synthesize `catalog` and replace each output directory's contents, only once everything is rendered
-    and written. Returns the files written."""
+    Args:
+        catalog: the loaded catalog.
+        outputs: the output directories (a plain path is the manifests directory alone).
+        jobs: worker processes for large catalogs; default one per CPU, 1 renders in this process.
+    """
     if not isinstance(outputs, Outputs):
         outputs = Outputs(manifests=Path(outputs))
-    return write_atomically(render(catalog, outputs))
-
-
-def write_atomically(outputs: Mapping[Path, Files]) -> list[Path]:
-    """Write each directory's files into a temporary directory beside it, then swap the directories.
-
-    A failure while writing leaves every output directory exactly as it was.
-    """
-    staged: list[tuple[Path, Path]] = []
+    wanted = [outputs.manifests]
+    argocd = outputs.argocd if catalog.platform.argocd is not None else None
+    if argocd is not None:
+        wanted.append(argocd)
+    if outputs.backstage is not None:
+        wanted.append(outputs.backstage)
+    staged: dict[Path, Path] = {}
     try:
-        for outdir, files in outputs.items():
+        for outdir in wanted:
             outdir.parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
-            staged.append((outdir, staging))
-            for relative, text in sorted(files.items()):
-                path = staging / relative
+            staged[outdir] = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
+        _render_manifests(catalog, staged[outputs.manifests], staged.get(argocd) if argocd else None, jobs)
+        if outputs.backstage is not None:
+            for loaded in catalog.leaves:
+                path = staged[outputs.backstage] / loaded.leaf.namespace / f"{loaded.leaf.service_name}.catalog-info.yaml"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+                path.write_text(catalog_info_text(loaded.resolved, loaded.file), encoding="utf-8")
     except BaseException:
-        for _, staging in staged:
+        for staging in staged.values():
             shutil.rmtree(staging, ignore_errors=True)
         raise
+    return _swap(staged)
+
+
+def _swap(staged: dict[Path, Path]) -> list[Path]:
+    """Replace each output directory by its staging directory."""
     written = []
-    for outdir, staging in staged:
+    for outdir, staging in staged.items():
         staging.chmod(0o755)
         backup = None
         if outdir.exists():

@@ -9,6 +9,8 @@ entrypoint `ollama_constructs/proxy/entrypoint.sh` (POSIX sh) turns the Secret's
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -96,6 +98,18 @@ def render(template: str, values: Mapping[str, str]) -> str:
     if unused:
         raise ValueError(f"the proxy template has no placeholder for {', '.join(unused)}")
     return text
+
+
+@functools.lru_cache(maxsize=1)
+def _one_mebibyte() -> cdk8s.Size:
+    """1 MiB, made once (every jsii object costs a call into Node)."""
+    return cdk8s.Size.mebibytes(1)
+
+
+@functools.lru_cache(maxsize=1)
+def _pre_stop() -> kplus.ContainerLifecycle:
+    """Give the endpoints time to drop the pod before nginx stops taking connections; made once."""
+    return kplus.ContainerLifecycle(pre_stop=kplus.Handler.from_command(["sleep", "5"]))
 
 
 class ApiKeyProxyProps(Props):
@@ -192,7 +206,9 @@ class ApiKeyProxy(Construct):
         self.deployment = kplus.Deployment(
             self,
             "Resource",
-            metadata=cdk8s.ApiObjectMetadata(name=instance, labels=labels),
+            metadata=cdk8s.ApiObjectMetadata(
+                name=instance, labels=labels, annotations=_checkov.tag_pinned_image_skips(p.image)
+            ),
             select=False,
             pod_metadata=cdk8s.ApiObjectMetadata(
                 labels=labels,
@@ -200,18 +216,17 @@ class ApiKeyProxy(Construct):
             ),
             replicas=p.replicas,
             strategy=kplus.DeploymentStrategy.rolling_update(
-                max_surge=kplus.PercentOrAbsolute.absolute(1),
-                max_unavailable=kplus.PercentOrAbsolute.absolute(0),
+                max_surge=_pod.absolute(1),
+                max_unavailable=_pod.absolute(0),
             ),
             automount_service_account_token=False,
             security_context=kplus.PodSecurityContextProps(
                 ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
             ),
             # The image stops nginx with SIGQUIT (graceful): streamed answers in flight get this long.
-            termination_grace_period=cdk8s.Duration.seconds(TERMINATION_GRACE_PERIOD_SECONDS),
+            termination_grace_period=_pod.seconds(TERMINATION_GRACE_PERIOD_SECONDS),
         )
         self.deployment.select(kplus.LabelSelector.of(labels=_labels.selector_labels(instance)))
-        _checkov.skip_tag_pinned_image_checks(self.deployment, p.image)
         self.container = self._add_container()
         _pod.patch_workload(
             self.deployment,
@@ -276,6 +291,29 @@ class ApiKeyProxy(Construct):
             },
         )
 
+    def _mounts(self) -> list[kplus.VolumeMount]:
+        p = self.props
+        secret = kplus.Secret.from_secret_name(self, "Keys", p.secret_name)
+        keys = kplus.Volume.from_secret(
+            self,
+            "KeysVolume",
+            secret,
+            name="api-keys",
+            items={p.secret_key: kplus.PathMapping(path=KEYS_FILE.rsplit("/", 1)[1])},
+            default_mode=0o440,
+        )
+        key_map = kplus.Volume.from_empty_dir(
+            self, "KeysMap", "api-keys-map", medium=kplus.EmptyDirMedium.MEMORY, size_limit=_one_mebibyte()
+        )
+        config = kplus.Volume.from_config_map(self, "ConfigVolume", self.config_map, name="auth-config")
+        return [
+            kplus.VolumeMount(path=CONFIG_DIR, volume=config, read_only=True),
+            kplus.VolumeMount(path=KEYS_DIR, volume=keys, read_only=True),
+            kplus.VolumeMount(path=MAP_DIR, volume=key_map),
+            kplus.VolumeMount(path=RUN_DIR, volume=kplus.Volume.from_empty_dir(self, "Tmp", "tmp")),
+            kplus.VolumeMount(path=CACHE_DIR, volume=kplus.Volume.from_empty_dir(self, "Cache", "nginx-cache")),
+        ]
+
     def _add_container(self) -> kplus.Container:
         p = self.props
         env = {
@@ -289,49 +327,11 @@ class ApiKeyProxy(Construct):
             image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
             command=["/bin/sh", f"{CONFIG_DIR}/{ENTRYPOINT}"],
             ports=[kplus.ContainerPort(number=PROXY_PORT, name="http")],
-            env_variables={k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())},
+            env_variables=_pod.env_values(env),
             security_context=_pod.restricted_security_context(),
-            liveness=kplus.Probe.from_http_get(
-                HEALTH_PATH,
-                port=PROXY_PORT,
-                period_seconds=cdk8s.Duration.seconds(10),
-                timeout_seconds=cdk8s.Duration.seconds(2),
-                failure_threshold=3,
-            ),
-            readiness=kplus.Probe.from_http_get(
-                HEALTH_PATH,
-                port=PROXY_PORT,
-                period_seconds=cdk8s.Duration.seconds(5),
-                timeout_seconds=cdk8s.Duration.seconds(2),
-                failure_threshold=2,
-            ),
-            # Give the endpoints time to drop the pod before nginx stops taking connections.
-            lifecycle=kplus.ContainerLifecycle(pre_stop=kplus.Handler.from_command(["sleep", "5"])),
+            liveness=_pod.http_probe(HEALTH_PATH, PROXY_PORT, 10, 2, 3),
+            readiness=_pod.http_probe(HEALTH_PATH, PROXY_PORT, 5, 2, 2),
+            lifecycle=_pre_stop(),
+            volume_mounts=self._mounts(),
         )
-        container.mount(
-            CONFIG_DIR,
-            kplus.Volume.from_config_map(self, "ConfigVolume", self.config_map, name="auth-config"),
-            read_only=True,
-        )
-        secret = kplus.Secret.from_secret_name(self, "Keys", p.secret_name)
-        container.mount(
-            KEYS_DIR,
-            kplus.Volume.from_secret(
-                self,
-                "KeysVolume",
-                secret,
-                name="api-keys",
-                items={p.secret_key: kplus.PathMapping(path=KEYS_FILE.rsplit("/", 1)[1])},
-                default_mode=0o440,
-            ),
-            read_only=True,
-        )
-        container.mount(
-            MAP_DIR,
-            kplus.Volume.from_empty_dir(
-                self, "KeysMap", "api-keys-map", medium=kplus.EmptyDirMedium.MEMORY, size_limit=cdk8s.Size.mebibytes(1)
-            ),
-        )
-        container.mount(RUN_DIR, kplus.Volume.from_empty_dir(self, "Tmp", "tmp"))
-        container.mount(CACHE_DIR, kplus.Volume.from_empty_dir(self, "Cache", "nginx-cache"))
         return container

@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Backstage catalog-info entities (default: backstage); '-' writes none",
     )
     synth.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for large catalogs (default: one per CPU; 1 synthesizes in this process)",
+    )
+    synth.add_argument(
         "--argocd-outdir",
         default="argocd",
         type=Path,
@@ -85,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outputs = _synth.Outputs(
         manifests=args.outdir, argocd=optional(args.argocd_outdir), backstage=optional(args.backstage_outdir)
     )
-    files = _synth.synth_to(catalog, outputs)
+    files = _synth.synth_to(catalog, outputs, args.jobs)
     for path in files:
         print(f"wrote {path}")
     return 0

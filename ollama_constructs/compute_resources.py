@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdk8s_plus_28 import k8s
 from pydantic import model_validator
 
+from . import _pod
 from ._props import Props
 from ._types import Quantity, quantity_value
 
@@ -42,4 +43,4 @@ class ComputeResources(Props):
 
 
 def _quantities(**amounts: str | int | float | None) -> dict[str, k8s.Quantity]:
-    return {name: k8s.Quantity.from_string(str(v)) for name, v in amounts.items() if v is not None}
+    return {name: _pod.quantity(str(v)) for name, v in amounts.items() if v is not None}

@@ -356,7 +356,7 @@ class GpuNodeSelector(Construct):
         patches = [
             cdk8s.JsonPatch.add(
                 f"{_pod.container_path(workload, c)}/resources/limits/{limit}",
-                k8s.Quantity.from_number(p.count),
+                _pod.count(p.count),
             )
             for c in targets
         ]
@@ -371,4 +371,4 @@ class GpuNodeSelector(Construct):
             hidden["ROCR_VISIBLE_DEVICES"] = "-1"
         for container in (*self.workload.containers, *self.workload.init_containers):
             for name, value in hidden.items():
-                container.env.add_variable(name, kplus.EnvValue.from_value(value))
+                container.env.add_variable(name, _pod.env_value(value))

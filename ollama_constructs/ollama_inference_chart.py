@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cdk8s
 from constructs import Construct
 
@@ -46,6 +48,8 @@ class OllamaInferenceChart(cdk8s.Chart):
         labels = self._labels()
         self.sizing = leaf_sizing(leaf)
         """Resources, GPU memory, volume size and time budgets derived from the models."""
+        self.platform = platform or PlatformDefaults()
+        """The platform defaults the leaf was resolved with."""
 
         self.server = OllamaServer(self, "Server", self._server_props(labels))
         self.model_pull = OllamaModelPull(
@@ -63,8 +67,6 @@ class OllamaInferenceChart(cdk8s.Chart):
             workload=self.server.workload,
             containers=[self.server.container],
         )
-        self.platform = platform or PlatformDefaults()
-        """The platform defaults the leaf was resolved with."""
         self.autoscaler: OllamaAutoscaler | None = None
         """Scaling on pending requests, when the leaf enables autoscaling."""
         if leaf.autoscaling.enabled:
@@ -77,7 +79,10 @@ class OllamaInferenceChart(cdk8s.Chart):
             self._expose(labels)
         self.network_policies = self._network_policies(labels, self.platform)
         """The NetworkPolicies of the server (and of the auth proxy)."""
-        _argocd.annotate_sync_waves(self)
+
+    def to_json(self) -> list[Any]:
+        """The chart's manifests, each with its ArgoCD sync wave (see :mod:`ollama_constructs._argocd`)."""
+        return _argocd.with_sync_waves(super().to_json())
 
     def _interceptor(self) -> Interceptor:
         a = self.platform.autoscaling
@@ -276,6 +281,7 @@ class OllamaInferenceChart(cdk8s.Chart):
             env=ollama.extra_env,
             startup_timeout_seconds=preload_timeout_seconds(leaf),
             progress_deadline_seconds=self.sizing.progress_deadline_seconds,
+            priority_class_name=self.platform.priority_class_name,
             # A rollout on GPU nodes must not wait for a spare GPU: replace pods one at a time instead.
             max_surge=0 if gpu else 1,
             max_unavailable=1 if gpu else 0,

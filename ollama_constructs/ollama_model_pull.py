@@ -226,17 +226,31 @@ class OllamaModelPull(Construct):
             ca_secret = kplus.Secret.from_secret_name(self, "CaSecret", p.ca_bundle.secret_name)
             ca_volume = kplus.Volume.from_secret(self, "CaVolume", ca_secret, name="registry-ca")
 
+        def mounts(tmp: str, *, writes_models: bool) -> list[kplus.VolumeMount]:
+            # The manager reads manifests (digest checks) and writes through the server; on a shared volume
+            # it also takes the pull lock there.
+            return [
+                kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, f"{tmp}Volume", tmp)),
+                kplus.VolumeMount(path=MODELS_PATH, volume=models_volume, read_only=not writes_models),
+                kplus.VolumeMount(path=_SCRIPTS_DIR, volume=scripts_volume, read_only=True),
+                kplus.VolumeMount(path=_SPEC_DIR, volume=spec_volume, read_only=True),
+            ]
+
         self.init_container = workload.add_init_container(
             name="model-pull",
             image=p.image,
             image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
             command=["bash", f"{_SCRIPTS_DIR}/model-pull.sh"],
-            env_variables=self._env(self._init_env()),
+            env_variables=_pod.env_values(self._init_env()),
             security_context=_pod.restricted_security_context(),
+            volume_mounts=mounts("model-pull-tmp", writes_models=True),
         )
         """The init container added to the workload."""
-        self.init_container.mount("/tmp", kplus.Volume.from_empty_dir(self, "Tmp", "model-pull-tmp"))
-        containers = [(self.init_container, True)]
+        patches = [
+            cdk8s.JsonPatch.add(
+                f"{_pod.container_path(workload, self.init_container, init=True)}/resources", p.resources.to_kube()
+            )
+        ]
 
         self.manager_container: kplus.Container | None = None
         """The `model-manager` sidecar, with `hot_swap`."""
@@ -246,35 +260,27 @@ class OllamaModelPull(Construct):
                 image=p.image,
                 image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
                 command=["bash", f"{_SCRIPTS_DIR}/model-manager.sh"],
-                env_variables=self._env(self._manager_env()),
+                env_variables=_pod.env_values(self._manager_env()),
                 security_context=_pod.restricted_security_context(),
+                volume_mounts=mounts("model-manager-tmp", writes_models=p.shared_volume),
             )
-            self.manager_container.mount("/tmp", kplus.Volume.from_empty_dir(self, "ManagerTmp", "model-manager-tmp"))
-            containers.append((self.manager_container, False))
+            patches.append(
+                cdk8s.JsonPatch.add(
+                    f"{_pod.container_path(workload, self.manager_container)}/resources",
+                    p.manager_resources.to_kube(),
+                )
+            )
             reason = (
                 "probes are on the ollama container; the model-manager sidecar is a reconcile loop whose readiness "
                 "would take the pod out of its Service during a pull, and it exits (and is restarted) on a fatal error"
             )
             _checkov.skip_check(workload, "CKV_K8S_8", reason)
             _checkov.skip_check(workload, "CKV_K8S_9", reason)
-
-        for container, is_init in containers:
-            # The manager reads manifests (digest checks) and writes through the server; on a shared volume
-            # it also takes the pull lock there.
-            container.mount(MODELS_PATH, models_volume, read_only=not (is_init or p.shared_volume))
-            container.mount(_SCRIPTS_DIR, scripts_volume, read_only=True)
-            container.mount(_SPEC_DIR, spec_volume, read_only=True)
-            resources = p.resources if is_init else p.manager_resources
-            _pod.patch_workload(
-                workload,
-                cdk8s.JsonPatch.add(
-                    f"{_pod.container_path(workload, container, init=is_init)}/resources", resources.to_kube()
-                ),
-            )
+        _pod.patch_workload(workload, *patches)
         if ca_volume is not None and p.ca_bundle is not None:
             for container in [self.init_container, *([server_container] if server_container else [])]:
                 container.mount(_CA_DIR, ca_volume, read_only=True)
-                container.env.add_variable("SSL_CERT_FILE", kplus.EnvValue.from_value(f"{_CA_DIR}/{p.ca_bundle.key}"))
+                container.env.add_variable("SSL_CERT_FILE", _pod.env_value(f"{_CA_DIR}/{p.ca_bundle.key}"))
 
     def _init_env(self) -> dict[str, str]:
         p = self.props
@@ -312,6 +318,3 @@ class OllamaModelPull(Construct):
             **({"OLLAMA_PULL_LOCK": _LOCK} if p.shared_volume else {}),
         }
 
-    @staticmethod
-    def _env(env: Mapping[str, str]) -> dict[str, kplus.EnvValue]:
-        return {k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())}

@@ -9,7 +9,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field
 
-from . import _labels
+from . import _labels, _pod
 from ._defaults import OLLAMA_PORT
 from ._props import Props
 from ._types import DnsLabel
@@ -64,7 +64,7 @@ class OllamaNetworkPolicy(Construct):
         super().__init__(scope, id)
         self.props = props or OllamaNetworkPolicyProps()
         p = self.props
-        ollama_port = [kplus.NetworkPolicyPort.tcp(p.port)]
+        ollama_port = [_pod.tcp(p.port)]
         ingress = [
             kplus.NetworkPolicyRule(peer=kplus.Namespaces.select(self, f"Namespace{i}", names=[ns]), ports=ollama_port)
             for i, ns in enumerate(p.allow_from_namespaces)
@@ -81,23 +81,23 @@ class OllamaNetworkPolicy(Construct):
         egress = [
             kplus.NetworkPolicyRule(
                 peer=kplus.NetworkPolicyIpBlock.any_ipv4(self, "Dns"),
-                ports=[kplus.NetworkPolicyPort.udp(53), kplus.NetworkPolicyPort.tcp(53)],
+                ports=[_pod.udp(53), _pod.tcp(53)],
             )
         ]
         if p.registry_ports:
             egress.append(
-                kplus.NetworkPolicyRule(peer=registry, ports=[kplus.NetworkPolicyPort.tcp(x) for x in p.registry_ports])
+                kplus.NetworkPolicyRule(peer=registry, ports=[_pod.tcp(x) for x in p.registry_ports])
             )
         egress += [
             kplus.NetworkPolicyRule(
-                peer=kplus.Pods.select(self, f"Upstream{i}", labels=dict(labels)), ports=[kplus.NetworkPolicyPort.tcp(port)]
+                peer=kplus.Pods.select(self, f"Upstream{i}", labels=dict(labels)), ports=[_pod.tcp(port)]
             )
             for i, (labels, port) in enumerate(p.egress_to_pods)
         ]
         egress += [
             kplus.NetworkPolicyRule(
                 peer=kplus.Namespaces.select(self, f"UpstreamNamespace{i}", names=[namespace]),
-                ports=[kplus.NetworkPolicyPort.tcp(port)],
+                ports=[_pod.tcp(port)],
             )
             for i, (namespace, port) in enumerate(p.egress_to_namespaces)
         ]

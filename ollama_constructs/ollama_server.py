@@ -218,7 +218,6 @@ class OllamaServer(Construct):
         )
         if isinstance(self.workload, kplus.StatefulSet):
             self._claim_template()
-        _checkov.skip_tag_pinned_image_checks(self.workload, p.image)
         if p.priority_class_name:
             _pod.patch_workload(self.workload, cdk8s.JsonPatch.add(f"{spec}/priorityClassName", p.priority_class_name))
         self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
@@ -246,7 +245,9 @@ class OllamaServer(Construct):
     def _workload(self, script_data: Mapping[str, str]) -> kplus.Deployment | kplus.StatefulSet:
         p = self.props
         common = dict(
-            metadata=cdk8s.ApiObjectMetadata(name=p.name, labels=self.labels),
+            metadata=cdk8s.ApiObjectMetadata(
+                name=p.name, labels=self.labels, annotations=_checkov.tag_pinned_image_skips(p.image)
+            ),
             select=False,
             pod_metadata=cdk8s.ApiObjectMetadata(
                 labels=self.labels,
@@ -257,7 +258,7 @@ class OllamaServer(Construct):
             security_context=kplus.PodSecurityContextProps(
                 ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
             ),
-            termination_grace_period=cdk8s.Duration.seconds(p.termination_grace_period_seconds),
+            termination_grace_period=_pod.seconds(p.termination_grace_period_seconds),
         )
         if p.shape == "StatefulSet":
             self.headless_service: kplus.Service | None = kplus.Service(
@@ -283,14 +284,14 @@ class OllamaServer(Construct):
             strategy = kplus.DeploymentStrategy.recreate()
         else:
             strategy = kplus.DeploymentStrategy.rolling_update(
-                max_surge=kplus.PercentOrAbsolute.absolute(p.max_surge),
-                max_unavailable=kplus.PercentOrAbsolute.absolute(p.max_unavailable),
+                max_surge=_pod.absolute(p.max_surge),
+                max_unavailable=_pod.absolute(p.max_unavailable),
             )
         return kplus.Deployment(
             self,
             "Resource",
             strategy=strategy,
-            progress_deadline=cdk8s.Duration.seconds(p.progress_deadline_seconds),
+            progress_deadline=_pod.seconds(p.progress_deadline_seconds),
             **common,
         )
 
@@ -316,7 +317,7 @@ class OllamaServer(Construct):
         return k8s.PersistentVolumeClaimSpec(
             access_modes=[volume.access_mode],
             storage_class_name=volume.storage_class,
-            resources=k8s.ResourceRequirements(requests={"storage": k8s.Quantity.from_string(str(volume.size))}),
+            resources=k8s.ResourceRequirements(requests={"storage": _pod.quantity(str(volume.size))}),
         )
 
     def _claim_template(self) -> None:
@@ -391,17 +392,17 @@ class OllamaServer(Construct):
             "OLLAMA_LOAD_TIMEOUT": p.load_timeout,
         }
         env.update({k: str(v) for k, v in optional.items() if v is not None})
-        return {k: kplus.EnvValue.from_value(v) for k, v in sorted(env.items())}
+        return _pod.env_values(env)
 
     def _readiness(self) -> kplus.Probe:
         model = self.primary_model
         if model is None:
-            return kplus.Probe.from_http_get("/", port=OLLAMA_PORT, period_seconds=cdk8s.Duration.seconds(10))
+            return _pod.http_probe("/", OLLAMA_PORT, 10, 5, 3)
         mode = "loaded" if self.props.preload else "present"
         return kplus.Probe.from_command(
             ["bash", f"{_SCRIPTS_DIR}/model-ready.sh", model, mode],
-            period_seconds=cdk8s.Duration.seconds(10),
-            timeout_seconds=cdk8s.Duration.seconds(10),
+            period_seconds=_pod.seconds(10),
+            timeout_seconds=_pod.seconds(10),
             failure_threshold=3,
         )
 
@@ -420,28 +421,22 @@ class OllamaServer(Construct):
             ports=[kplus.ContainerPort(number=OLLAMA_PORT, name="http")],
             env_variables=self._env(),
             security_context=_pod.restricted_security_context(),
-            startup=kplus.Probe.from_http_get(
-                "/",
-                port=OLLAMA_PORT,
-                period_seconds=cdk8s.Duration.seconds(startup_period),
-                timeout_seconds=cdk8s.Duration.seconds(5),
-                failure_threshold=math.ceil(p.startup_timeout_seconds / startup_period),
+            startup=_pod.http_probe(
+                "/", OLLAMA_PORT, startup_period, 5, math.ceil(p.startup_timeout_seconds / startup_period)
             ),
-            liveness=kplus.Probe.from_http_get(
-                "/",
-                port=OLLAMA_PORT,
-                period_seconds=cdk8s.Duration.seconds(20),
-                timeout_seconds=cdk8s.Duration.seconds(5),
-                failure_threshold=3,
-            ),
+            liveness=_pod.http_probe("/", OLLAMA_PORT, 20, 5, 3),
             readiness=self._readiness(),
             lifecycle=lifecycle,
-        )
-        container.mount(MODELS_PATH, self.models_volume)
-        container.mount("/tmp", kplus.Volume.from_empty_dir(self, "Tmp", "tmp"))
-        container.mount(
-            _SCRIPTS_DIR,
-            kplus.Volume.from_config_map(self, "ScriptsVolume", self.scripts_config_map, name="server-scripts"),
-            read_only=True,
+            volume_mounts=[
+                kplus.VolumeMount(path=MODELS_PATH, volume=self.models_volume),
+                kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, "Tmp", "tmp")),
+                kplus.VolumeMount(
+                    path=_SCRIPTS_DIR,
+                    volume=kplus.Volume.from_config_map(
+                        self, "ScriptsVolume", self.scripts_config_map, name="server-scripts"
+                    ),
+                    read_only=True,
+                ),
+            ],
         )
         return container

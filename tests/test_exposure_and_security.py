@@ -135,11 +135,11 @@ def test_ollama_port_only_from_its_namespace_behind_an_auth_proxy(synth) -> None
 
 
 def test_without_auth_the_gateway_namespace_may_call(tmp_path) -> None:
-    from ollama_constructs import _synth
+    from ollama_constructs import _render
 
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(leaf_data(ingress={"enabled": True, "host": "a.example.com", "auth": {"mode": "none"}})))
     (tmp_path / "platform-defaults.yaml").write_text("ingress:\n  gatewayNamespace: envoy-gateway-system\n")
-    (text,) = _synth.render_manifests(_synth.build_app(load_catalog(tmp_path))).values()
+    (text,) = _render.render_manifests(_render.build_app(load_catalog(tmp_path))).values()
     policy = next(d for d in yaml.safe_load_all(text) if d["kind"] == "NetworkPolicy")
     names = [p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for p in sources(policy)]
     assert names == ["ml-workloads", "envoy-gateway-system"]

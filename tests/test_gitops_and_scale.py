@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ollama_constructs import _synth, cli
+from ollama_constructs import _render, cli
 from ollama_constructs.catalog import CatalogError, load_catalog
 from tests.conftest import env_of, find, leaf_data, pod_spec, server
 
@@ -95,7 +95,7 @@ def test_platform_names_the_interceptor(tmp_path) -> None:
     (tmp_path / "platform-defaults.yaml").write_text(
         "autoscaling:\n  interceptorNamespace: keda-http\n  interceptorService: interceptor\n  interceptorPort: 9090\n"
     )
-    files = _synth.render_manifests(_synth.build_app(load_catalog(tmp_path)))
+    files = _render.render_manifests(_render.build_app(load_catalog(tmp_path)))
     (text,) = files.values()
     assert "externalName: interceptor.keda-http.svc.cluster.local" in text
 
@@ -188,7 +188,7 @@ def test_applications_and_autoscaled_leaves_are_schema_valid(tmp_path, validator
     catalog.mkdir()
     (catalog / "a.yaml").write_text(yaml.safe_dump(leaf_data()))
     (catalog / "platform-defaults.yaml").write_text("argocd:\n  repoURL: https://git.example.com/c.git\n")
-    apps = _synth.render_applications(load_catalog(catalog))
+    apps = _render.render_applications(load_catalog(catalog))
     objects = [yaml.safe_load(text) for text in apps.values()]
     assert objects and validator.validate(objects) == []
     assert validator.validate(synth(**SCALED)) == []

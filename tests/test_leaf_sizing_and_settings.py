@@ -240,3 +240,13 @@ def test_plan_prints_what_each_leaf_resolves_to(tmp_path, capsys) -> None:
         "platform defaults applied: ollama.image=docker.io/ollama/ollama:0.32.15",
     ):
         assert words in out, (words, out)
+
+
+def test_platform_priority_class(tmp_path) -> None:
+    from ollama_constructs import _render
+
+    (tmp_path / "leaf.yaml").write_text(yaml.safe_dump(leaf_data()))
+    (tmp_path / "platform-defaults.yaml").write_text("priorityClassName: gpu-inference\n")
+    (text,) = _render.render_manifests(_render.build_app(load_catalog(tmp_path))).values()
+    server = next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment" and d["metadata"]["name"] == "ollama-phi")
+    assert server["spec"]["template"]["spec"]["priorityClassName"] == "gpu-inference"

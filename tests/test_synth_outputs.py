@@ -118,3 +118,28 @@ def test_entry_points_start(entry: list[str], tmp_path: Path) -> None:
         assert tree(tmp_path / "out" / "backstage") == tree(REPO / "backstage")
     else:
         assert "validate" in result.stdout and "synth" in result.stdout
+
+
+def test_a_large_catalog_synthesized_by_workers_equals_one_process(tmp_path: Path) -> None:
+    """Above PARALLEL_MIN_LEAVES the CLI splits the catalog over worker processes: same bytes."""
+    from ollama_constructs import _synth
+
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    seed = (REPO / "catalog" / "ollama-phi.yaml").read_text()
+    for i in range(_synth.PARALLEL_MIN_LEAVES + 3):
+        text = seed.replace("serviceName: ollama-phi", f"serviceName: svc{i:02d}")
+        if i % 3 == 0:
+            text = text.replace("count: 1", "count: 0")
+        (catalog / f"leaf{i:02d}.yaml").write_text(text)
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        result = run(
+            [sys.executable, "-m", "ollama_constructs", "synth", "--catalog", str(catalog), "--outdir", str(out),
+             "--backstage-outdir", "-", "--jobs", jobs]
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[jobs] = tree(out)
+    assert len(outputs["1"]) == _synth.PARALLEL_MIN_LEAVES + 3
+    assert outputs["1"] == outputs["2"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .._defaults import DEFAULT_OLLAMA_IMAGE
-from .._types import DnsLabel
+from .._types import DnsLabel, DnsSubdomain
 from .leaf import Auth, CatalogLeaf, IssuerRef, LeafModel, ParentRef, Registry
 
 PLATFORM_DEFAULTS_FILE = "platform-defaults.yaml"
@@ -94,6 +94,8 @@ class PlatformDefaults(LeafModel):
     """The KEDA HTTP add-on. Default: see the fields."""
     argocd: PlatformArgoCd | None = None
     """Write an ArgoCD Application per leaf. Default: none (no Applications)."""
+    priority_class_name: DnsSubdomain | None = None
+    """PriorityClass of every Ollama pod (GPU pods are expensive to preempt). Default: none."""
 
 
 def apply_platform_defaults(leaf: CatalogLeaf, platform: PlatformDefaults) -> CatalogLeaf:
