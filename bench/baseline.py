@@ -135,7 +135,7 @@ def prepare(catalog_dir: Path, templates: Path) -> dict[str, Any]:
 
     import yaml as pyyaml
 
-    from ollama_constructs import _synth
+    from ollama_constructs import _render
     from ollama_constructs.catalog import load_catalog
     from ollama_constructs.catalog.loader import leaf_files
     from ollama_constructs.catalog.platform import PLATFORM_DEFAULTS_FILE
@@ -159,7 +159,7 @@ def prepare(catalog_dir: Path, templates: Path) -> dict[str, Any]:
         (work / "leaf.yaml").write_text(json.dumps(token_leaf), encoding="utf-8")
         if platform_file.is_file():
             shutil.copy(platform_file, work / PLATFORM_DEFAULTS_FILE)
-        (text,) = _synth.render_manifests(_synth.build_app(load_catalog(work))).values()
+        (text,) = _render.render_manifests(_render.build_app(load_catalog(work))).values()
         return [doc for doc in pyyaml.load_all(text, Loader=loader) if doc is not None]
 
     out: dict[str, Any] = {}

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         import cdk8s  # noqa: F401  (loads the jsii assemblies: starts Node)
         import cdk8s_plus_28  # noqa: F401
 
-        from ollama_constructs import _synth
+        from ollama_constructs import _render
 
         mark = phase("import cdk8s, cdk8s-plus-28, constructs (Node start, assembly load)", mark)
         from ollama_constructs.ollama_inference_chart import OllamaInferenceChart
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         mark = phase(f"build charts ({len(apps)} App(s); props validation + jsii create/invoke)", mark)
         errors = [e for app in apps for c in app.node.find_all() for e in c.node.validate()]
         assert not errors, errors
-        mark = phase("validate loop of the committed _synth (find_all + node.validate per construct)", mark)
+        mark = phase("construct validation (find_all + node.validate per construct; synth skips it)", mark)
         docs = [chart.to_json() for chart in charts]
         mark = phase("chart.to_json (validates + resolves the chart's whole App in Node, JSON back)", mark)
         texts = [cdk8s.Yaml.stringify(*d) for d in docs]
@@ -219,13 +219,14 @@ def main(argv: list[str] | None = None) -> int:
             mark = phase("app.synth_yaml() per leaf (validate + toJson + stringify in one call)", mark)
         outdir = Path(tmp) / "out"
         for chart, text in zip(charts, texts):
-            path = outdir / _synth.leaf_output_path(chart.leaf)
+            path = outdir / _render.leaf_directory(chart.leaf) / _render.MANIFEST_FILE
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         mark = phase(f"write files ({sum(len(t) for t in texts) / 2**20:.1f} MiB)", mark)
-        if hasattr(_synth, "render_entities"):
-            _synth.render_entities(catalog)
-            mark = phase("render_entities (Backstage catalog-info, pure Python)", mark)
+        from ollama_constructs.backstage import catalog_info_text
+
+        [catalog_info_text(loaded.resolved, loaded.file) for loaded in catalog.leaves]
+        mark = phase("Backstage catalog-info (pure Python)", mark)
         if profiler:
             profiler.disable()
     total_wall = time.perf_counter() - t0
