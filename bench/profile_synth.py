@@ -28,7 +28,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 class JsiiCounter:
-    """Wraps jsii's `_NodeProcess.send` and `_next_message` to count requests, time and bytes."""
+    """Wraps jsii's `_NodeProcess.send` to count requests, time and bytes."""
 
     def __init__(self) -> None:
         from jsii._kernel.providers import process
@@ -36,7 +36,6 @@ class JsiiCounter:
         self.process = process
         self.reset()
         original_send = process._NodeProcess.send
-        original_next = process._NodeProcess._next_message
         counter = self
 
         def send(self, request, response_type):  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from typing import Annotated, Literal, NamedTuple
 
 import cdk8s
 import cdk8s_plus_28 as kplus
-from cdk8s_plus_28 import k8s
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 

@@ -92,7 +92,9 @@ def test_repository_catalog_is_the_seed_leaf_verbatim() -> None:
 
 def test_leaf_is_immutable() -> None:
     leaf = parse_leaf("x.yaml", seed_leaf_data())
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         leaf.namespace = "other"  # type: ignore[misc]
 
 

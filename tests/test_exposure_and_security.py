@@ -7,7 +7,7 @@ import yaml
 
 from ollama_constructs.catalog import CatalogError, load_catalog
 from ollama_constructs.gateway_exposure import INFERENCE_PATHS
-from tests.conftest import find, leaf_data, pod_spec
+from tests.conftest import find, leaf_data
 from tests.support.pod_security import restricted_violations
 
 MANAGEMENT = ("/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs")

@@ -7,7 +7,7 @@ import yaml
 
 from ollama_constructs import _render, cli
 from ollama_constructs.catalog import CatalogError, load_catalog
-from tests.conftest import env_of, find, leaf_data, pod_spec, server
+from tests.conftest import find, leaf_data, server
 
 SCALED = {"autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 4}}
 NO_AUTH = {"enabled": True, "host": "chat.example.com", "auth": {"mode": "none"}}
