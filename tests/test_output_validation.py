@@ -40,6 +40,21 @@ VARIANTS = {
         }
     },
     "no-preload": {"preload": False, "model": None, "models": ["registry.corp:5000/ml/coder:v1", "phi"]},
+    "claim-recreate": {"persistence": {"enabled": True, "size": "30Gi", "storageClass": "fast"}},
+    "claim-per-replica": {"persistence": {"enabled": True}, "container": {"replicas": 3}},
+    "shared-claim": {"persistence": {"enabled": True, "accessMode": "ReadWriteMany"}, "container": {"replicas": 2}},
+    "existing-claim": {"persistence": {"enabled": True, "existingClaim": "models"}},
+    "registry-modelfiles": {
+        "registry": {"host": "models.corp:5000", "insecure": True, "caBundle": {"secretName": "ca"}},
+        "customModels": [{"name": "bot", "from": "phi", "system": "Be brief.", "parameters": {"stop": ["x"]}}],
+    },
+    "amd": {"gpu": {"count": 1, "vendor": "amd", "family": "gfx1100"}},
+    "mig": {"gpu": {"count": 1, "resourceName": "nvidia.com/mig-1g.10gb", "runtimeClassName": "nvidia"}},
+    "blackwell": {"gpu": {"count": 1, "family": "blackwell", "minMemoryGiB": 15}},
+    "shared-gateway": {"ingress": {"enabled": True, "host": "a.example.com", "gateway": {"parentRef": {"name": "g", "namespace": "gw"}}}},
+    "autoscaled": {"autoscaling": {"enabled": True, "maxReplicas": 4}},
+    "scale-to-zero": {"autoscaling": {"enabled": True, "minReplicas": 0, "maxReplicas": 2}, "preload": False,
+                      "ingress": {"enabled": True, "host": "z.example.com", "auth": {"mode": "none"}}},
 }
 
 
