@@ -305,7 +305,7 @@ def test_pull_fails_when_the_server_never_answers(sandbox: Sandbox) -> None:
     assert result.rc == 1
     assert "[model-pull] ERROR: the ollama server at 127.0.0.1:11434 did not become ready within 2s" in result.out
     assert "'ollama list' did not answer within 1s" in result.out  # the hanging CLI was bounded
-    assert result.elapsed < 8
+    assert result.elapsed < 15  # generous: a loaded CI machine; the failure mode waits far longer
     assert sandbox.pulls() == []
     assert_server_stopped(sandbox, result)
 
@@ -316,7 +316,7 @@ def test_pull_fails_fast_when_the_server_crashes(sandbox: Sandbox) -> None:
     )
 
     assert result.rc == 1
-    assert result.elapsed < 5
+    assert result.elapsed < 12  # generous: a loaded CI machine; the failure mode waits far longer
     pid = result.server_pid()
     assert f"[model-pull] ERROR: the ollama server (pid {pid}) exited with status 1 before it became ready" in result.out
     assert "[model-pull] [ollama serve] Error: could not create directory" in result.out
@@ -388,7 +388,7 @@ def test_pull_attempts_are_bounded_by_the_pull_timeout(sandbox: Sandbox) -> None
         "[model-pull] ERROR: failed to pull phi:latest after 2 attempt(s); "
         "last error from ollama: 'ollama pull' did not answer within 1s"
     ) in result.out
-    assert result.elapsed < 6
+    assert result.elapsed < 12  # generous: a loaded CI machine; the failure mode waits far longer
     assert not sandbox.manifest(PHI).exists()
     assert_server_stopped(sandbox, result)
 
@@ -523,7 +523,7 @@ def test_pull_kills_a_server_that_ignores_sigterm(sandbox: Sandbox) -> None:
         in result.out
     )
     assert "[model-pull] temporary ollama server stopped (exit status 137)" in result.out
-    assert result.elapsed < 6
+    assert result.elapsed < 12  # generous: a loaded CI machine; the failure mode waits far longer
     assert not process_alive(result.server_pid())
 
 
@@ -637,7 +637,7 @@ def test_ready_probe_is_bounded_when_the_server_hangs(sandbox: Sandbox) -> None:
 
     assert result.rc == 1
     assert result.out == "[model-ready] not ready: cannot list the loaded models: 'ollama ps' did not answer within 1s\n"
-    assert result.elapsed < 3
+    assert result.elapsed < 8  # generous: a loaded CI machine; the failure mode hangs
 
 
 @pytest.mark.parametrize(
@@ -738,7 +738,7 @@ def test_preload_gives_up_when_the_server_never_starts(sandbox: Sandbox) -> None
     assert result.rc == 1
     assert "[model-preload] ERROR: the ollama server at 127.0.0.1:11434 did not become ready within 2s" in result.out
     assert CONNECT_ERROR in result.out
-    assert result.elapsed < 5
+    assert result.elapsed < 12  # generous: a loaded CI machine; the failure mode waits far longer
     assert not [call for call in sandbox.calls() if call[0] == "run"]
 
 
@@ -749,7 +749,7 @@ def test_preload_load_is_bounded_by_the_deadline(sandbox: Sandbox) -> None:
 
     assert result.rc == 1
     assert "[model-preload] ERROR: failed to load phi:latest: 'ollama run' did not answer within" in result.out
-    assert result.elapsed < 5
+    assert result.elapsed < 12  # generous: a loaded CI machine; the failure mode waits far longer
 
 
 def test_preload_usage_error(sandbox: Sandbox) -> None:
