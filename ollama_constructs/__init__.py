@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "ApiKeyProxy": ".api_key_proxy",
     "ApiKeyProxyProps": ".api_key_proxy",
+    "BackendService": ".gateway_exposure",
     "CatalogError": ".catalog",
     "CatalogLeaf": ".catalog",
     "ComputeResources": ".compute_resources",
@@ -23,11 +24,14 @@ _EXPORTS = {
     "GpuNodeSelectorProps": ".gpu_node_selector",
     "GpuToleration": ".gpu_node_selector",
     "INFERENCE_PATHS": ".gateway_exposure",
+    "Interceptor": ".ollama_autoscaler",
     "ModelReference": ".model_reference",
     "ModelReferenceError": ".model_reference",
     "ModelSource": ".ollama_model_pull",
     "ModelVolume": ".ollama_server",
     "NodeLabelRequirement": ".gpu_node_selector",
+    "OllamaAutoscaler": ".ollama_autoscaler",
+    "OllamaAutoscalerProps": ".ollama_autoscaler",
     "OllamaInferenceChart": ".ollama_inference_chart",
     "OllamaModelPull": ".ollama_model_pull",
     "OllamaModelPullProps": ".ollama_model_pull",
@@ -46,9 +50,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .api_key_proxy import ApiKeyProxy, ApiKeyProxyProps
     from .catalog import CatalogError, CatalogLeaf, PlatformDefaults, load_catalog
     from .compute_resources import ComputeResources
-    from .gateway_exposure import GatewayExposure, GatewayExposureProps, INFERENCE_PATHS, ParentGateway
+    from .gateway_exposure import BackendService, GatewayExposure, GatewayExposureProps, INFERENCE_PATHS, ParentGateway
     from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps, GpuToleration, NodeLabelRequirement
     from .model_reference import ModelReference, ModelReferenceError
+    from .ollama_autoscaler import Interceptor, OllamaAutoscaler, OllamaAutoscalerProps
     from .ollama_inference_chart import OllamaInferenceChart
     from .ollama_model_pull import CustomModelfile, ModelSource, OllamaModelPull, OllamaModelPullProps, SecretKey
     from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
@@ -66,6 +71,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ApiKeyProxy",
     "ApiKeyProxyProps",
+    "BackendService",
     "CatalogError",
     "CatalogLeaf",
     "ComputeResources",
@@ -77,11 +83,14 @@ __all__ = [
     "GpuNodeSelectorProps",
     "GpuToleration",
     "INFERENCE_PATHS",
+    "Interceptor",
     "ModelReference",
     "ModelReferenceError",
     "ModelSource",
     "ModelVolume",
     "NodeLabelRequirement",
+    "OllamaAutoscaler",
+    "OllamaAutoscalerProps",
     "OllamaInferenceChart",
     "OllamaModelPull",
     "OllamaModelPullProps",

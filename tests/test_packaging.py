@@ -41,3 +41,17 @@ def test_package_namespace_maps_to_the_repositorys_imports_directory() -> None:
 
     assert Path(gw.__file__).resolve().is_relative_to(REPO / "imports")
     assert gw.Gateway.__module__ == "ollama_constructs.imports.gatewayapi.io.k8s.networking.gateway"
+
+
+def test_public_api_resolves_and_the_catalog_layer_starts_no_node() -> None:
+    """Every name in `__all__` imports; importing the catalog layer alone does not load cdk8s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ollama_constructs.catalog, ollama_constructs.cli; assert 'cdk8s' not in sys.modules, 'cdk8s loaded';"
+        "import ollama_constructs as o; [getattr(o, n) for n in o.__all__]; print(len(o.__all__))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) >= 30
