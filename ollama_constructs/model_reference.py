@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 DEFAULT_HOST = "registry.ollama.ai"
 DEFAULT_NAMESPACE = "library"
@@ -152,3 +155,10 @@ def split_pinned(text: str) -> tuple[ModelReference, str | None]:
         ref, _, digest = text.partition("@")
         return ModelReference.parse(ref), check_digest(digest)
     return ModelReference.parse(text), None
+
+
+ModelName = Annotated[str, AfterValidator(normalize_model_name)]
+"""A props field holding a model name, normalized as `ollama ps` prints it (`phi` -> `phi:latest`)."""
+
+ManifestDigest = Annotated[str, AfterValidator(check_digest)]
+"""A props field holding a manifest digest, `sha256:<64 lower-case hex>`."""

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from . import _checkov, _labels, _pod, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain
 from .compute_resources import ComputeResources
-from .model_reference import check_digest, normalize_model_name
+from .model_reference import ManifestDigest, ModelName
 
 _SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/pull"
 _SPEC_DIR = "/etc/ollama-constructs/models"
@@ -24,8 +24,6 @@ _LOCAL_SERVER = "127.0.0.1:11434"
 """The init container's temporary server, and (from the sidecar) the pod's own server."""
 _LOCK = f"{MODELS_PATH}/.model-pull.lock"
 
-ModelName = Annotated[str, AfterValidator(normalize_model_name)]
-Digest = Annotated[str, AfterValidator(check_digest)]
 
 
 class ModelSource(Props):
@@ -33,7 +31,7 @@ class ModelSource(Props):
 
     ref: ModelName
     """What `ollama pull` gets, e.g. `phi:latest` or `models.corp:5000/library/phi:latest`."""
-    digest: Digest | None = None
+    digest: ManifestDigest | None = None
     """The manifest digest (`sha256:<hex>`) the model must have; when it is on the volume the registry is
     not contacted at all. Default: not pinned (a model on the volume is used as is)."""
     alias: ModelName | None = None

@@ -17,14 +17,13 @@ from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH, OLLAMA_PORT, RUN_AS_US
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, Quantity
 from .compute_resources import ComputeResources
-from .model_reference import normalize_model_name
+from .model_reference import ModelName
 
 _SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/server"
 
 OWNED_ENV = frozenset(_ollama_env.TYPED) | _ollama_env.LIBRARY
 """Environment variables the server sets from its typed props; `env` cannot override them."""
 
-ModelName = Annotated[str, AfterValidator(normalize_model_name)]
 Duration = Annotated[str, AfterValidator(_ollama_env.check_duration)]
 
 _PULL_POLICIES = {
