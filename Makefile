@@ -12,6 +12,10 @@ CRD_DIR ?= ../shared/crds
 .PHONY: setup test-tools synth validate plan test schema golden imports clean
 
 setup: $(VENV)/.installed node_modules/.installed
+	@# Bytecode for the editable package, as pip writes it for installed ones (and Python may not, under
+	@# PYTHONDONTWRITEBYTECODE): the generated CRD bindings are megabytes of source that every synth worker
+	@# would otherwise compile, costing time and about 30 MiB each. Up-to-date files are skipped.
+	$(PY) -m compileall -q ollama_constructs imports >/dev/null
 
 ## What the test suite runs besides Python: nginx (the auth proxy test), checkov in its own venv.
 test-tools:

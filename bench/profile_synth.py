@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detail", type=int, default=0, metavar="N", help="print the N most frequent jsii targets per phase")
     parser.add_argument("--per-leaf-app", action="store_true",
                         help="one cdk8s App per leaf instead of one App for all (Chart.to_json validates its whole App)")
+    parser.add_argument("--untuned", action="store_true", help="run jsii's kernel as jsii starts it (relay process, no release)")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="also print the N top functions")
     args = parser.parse_args(argv)
 
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         catalog = load_catalog(catalog_dir)
         mark = phase(f"load_catalog ({len(catalog.leaves)} leaves: YAML + pydantic + policy + sizing)", mark)
         counter = JsiiCounter()
+        from ollama_constructs import _jsii_host
+
+        if not args.untuned:
+            _jsii_host.start()  # what synth and its workers do (see ollama_constructs/_jsii_host.py)
         import cdk8s  # noqa: F401  (loads the jsii assemblies: starts Node)
         import cdk8s_plus_28  # noqa: F401
 

@@ -7,13 +7,13 @@ cdk8s-plus-28 lacks a few pod and container fields (extended resources such as `
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import cdk8s
 import cdk8s_plus_28 as kplus
 from cdk8s_plus_28 import k8s
 
+from . import _jsii_host
 from ._defaults import RUN_AS_USER
 
 
@@ -66,7 +66,7 @@ def container_path(workload: kplus.AbstractPod, container: kplus.Container, *, i
 # and a catalog of a thousand leaves would otherwise make the same values hundreds of thousands of times.
 
 
-@functools.lru_cache(maxsize=4096)
+@_jsii_host.shared(maxsize=4096)
 def env_value(value: str) -> kplus.EnvValue:
     """`kplus.EnvValue.from_value(value)`, shared."""
     return kplus.EnvValue.from_value(value)
@@ -77,31 +77,31 @@ def env_values(env: Mapping[str, str]) -> dict[str, kplus.EnvValue]:
     return {name: env_value(value) for name, value in sorted(env.items())}
 
 
-@functools.lru_cache(maxsize=1024)
+@_jsii_host.shared(maxsize=1024)
 def seconds(amount: int) -> cdk8s.Duration:
     """`cdk8s.Duration.seconds(amount)`, shared."""
     return cdk8s.Duration.seconds(amount)
 
 
-@functools.lru_cache(maxsize=4096)
+@_jsii_host.shared(maxsize=4096)
 def quantity(text: str) -> k8s.Quantity:
     """`k8s.Quantity.from_string(text)`, shared."""
     return k8s.Quantity.from_string(text)
 
 
-@functools.lru_cache(maxsize=256)
+@_jsii_host.shared(maxsize=256)
 def count(amount: int) -> k8s.Quantity:
     """`k8s.Quantity.from_number(amount)`, shared (extended resources such as GPUs)."""
     return k8s.Quantity.from_number(amount)
 
 
-@functools.lru_cache(maxsize=256)
+@_jsii_host.shared(maxsize=256)
 def absolute(amount: int) -> kplus.PercentOrAbsolute:
     """`kplus.PercentOrAbsolute.absolute(amount)`, shared."""
     return kplus.PercentOrAbsolute.absolute(amount)
 
 
-@functools.lru_cache(maxsize=256)
+@_jsii_host.shared(maxsize=256)
 def http_probe(path: str, port: int, period_seconds: int, timeout_seconds: int, failure_threshold: int) -> kplus.Probe:
     """An HTTP GET probe, shared between workloads with the same settings."""
     return kplus.Probe.from_http_get(
@@ -113,13 +113,13 @@ def http_probe(path: str, port: int, period_seconds: int, timeout_seconds: int, 
     )
 
 
-@functools.lru_cache(maxsize=256)
+@_jsii_host.shared(maxsize=256)
 def tcp(port: int) -> kplus.NetworkPolicyPort:
     """`kplus.NetworkPolicyPort.tcp(port)`, shared."""
     return kplus.NetworkPolicyPort.tcp(port)
 
 
-@functools.lru_cache(maxsize=16)
+@_jsii_host.shared(maxsize=16)
 def udp(port: int) -> kplus.NetworkPolicyPort:
     """`kplus.NetworkPolicyPort.udp(port)`, shared."""
     return kplus.NetworkPolicyPort.udp(port)

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import cdk8s
 
-from . import _argocd, _yaml
+from . import _argocd, _jsii_host, _yaml
 from .catalog import Catalog, CatalogLeaf, LoadedLeaf, PlatformDefaults
 from .ollama_inference_chart import OllamaInferenceChart
 
@@ -51,9 +51,10 @@ def render_manifests(app: cdk8s.App) -> Files:
 
 
 def render_leaf(loaded: LoadedLeaf, platform: PlatformDefaults) -> str:
-    """One leaf's manifests, from an App of its own."""
-    chart = OllamaInferenceChart(cdk8s.App(), chart_id(loaded.leaf), loaded.leaf, platform=platform)
-    return _yaml.dump_all(chart.to_json())
+    """One leaf's manifests, from an App of its own (whose objects the tuned kernel then forgets)."""
+    with _jsii_host.released_objects():
+        chart = OllamaInferenceChart(cdk8s.App(), chart_id(loaded.leaf), loaded.leaf, platform=platform)
+        return _yaml.dump_all(chart.to_json())
 
 
 def render_application(loaded: LoadedLeaf, platform: PlatformDefaults) -> str | None:
@@ -62,19 +63,20 @@ def render_application(loaded: LoadedLeaf, platform: PlatformDefaults) -> str | 
     if settings is None:
         return None
     leaf = loaded.leaf
-    chart = cdk8s.Chart(cdk8s.App(), chart_id(leaf))
-    _argocd.application(
-        chart,
-        "Application",
-        name=chart_id(leaf),
-        namespace=settings.namespace,
-        repo_url=settings.repo_url,
-        target_revision=settings.target_revision,
-        path=str(PurePosixPath(settings.path) / leaf_directory(leaf)),
-        destination_namespace=leaf.namespace,
-        project=settings.project,
-    )
-    return _yaml.dump_all(chart.to_json())
+    with _jsii_host.released_objects():
+        chart = cdk8s.Chart(cdk8s.App(), chart_id(leaf))
+        _argocd.application(
+            chart,
+            "Application",
+            name=chart_id(leaf),
+            namespace=settings.namespace,
+            repo_url=settings.repo_url,
+            target_revision=settings.target_revision,
+            path=str(PurePosixPath(settings.path) / leaf_directory(leaf)),
+            destination_namespace=leaf.namespace,
+            project=settings.project,
+        )
+        return _yaml.dump_all(chart.to_json())
 
 
 def render_applications(catalog: Catalog) -> Files:

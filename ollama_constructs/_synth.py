@@ -12,19 +12,25 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _jsii_host
 from .backstage import catalog_info_text
 from .catalog import Catalog, LoadedLeaf, PlatformDefaults
 
 PARALLEL_MIN_LEAVES = 40
 """Below this many leaves one process renders them all: a worker's start (its own Node process and the
-cdk8s assemblies) costs about a second."""
+cdk8s assemblies) costs about half a second."""
+
+CHUNK_LEAVES = 16
+"""Leaves a worker takes at a time: small enough that the workers finish together, large enough that
+handing out chunks costs nothing measurable."""
 
 WORKER_LEAVES = 250
-"""Leaves a worker process renders before it is replaced: jsii keeps every object it ever created, so a
-fresh worker bounds the memory."""
+"""Without the tuned kernel (`_jsii_host`), leaves a worker renders before it is replaced: jsii then keeps
+every object it ever created, so a fresh worker bounds the memory. The tuned kernel forgets each leaf."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,26 +45,39 @@ class Outputs:
     """Backstage entities, `<backstage>/<namespace>/<serviceName>.catalog-info.yaml`."""
 
 
+def _start_worker() -> None:
+    """Start this (worker) process's tuned jsii kernel and load cdk8s, before the first chunk arrives."""
+    _jsii_host.start()
+    from . import _render  # noqa: F401
+
+
 def _render_part(leaves: tuple[LoadedLeaf, ...], platform: PlatformDefaults, manifests: Path, argocd: Path | None) -> int:
-    from . import _render  # starts cdk8s's Node process in this (worker) process
+    _start_worker()
+    from . import _render
 
     return _render.write_leaves(leaves, platform, manifests, argocd)
 
 
-def _render_manifests(catalog: Catalog, manifests: Path, argocd: Path | None, jobs: int | None) -> None:
+def _render_manifests(catalog: Catalog, manifests: Path, argocd: Path | None, jobs: int | None, during: Callable[[], None]) -> None:
+    """Render the manifests (and Applications) of every leaf, calling `during` while workers render."""
     leaves = catalog.leaves
     jobs = min(jobs or os.cpu_count() or 1, len(leaves))
     if jobs <= 1 or len(leaves) < PARALLEL_MIN_LEAVES:
         _render_part(leaves, catalog.platform, manifests, argocd)
+        during()
         return
-    size = min(WORKER_LEAVES, -(-len(leaves) // jobs))
-    parts = [leaves[i : i + size] for i in range(0, len(leaves), size)]
-    # Fork is cheap and safe while this process has no Node child (the usual CLI case); otherwise spawn.
-    method = "spawn" if "jsii" in sys.modules else "fork"
+    parts = [leaves[i : i + CHUNK_LEAVES] for i in range(0, len(leaves), CHUNK_LEAVES)]
+    recycle = None if _jsii_host.supported() else max(1, WORKER_LEAVES // CHUNK_LEAVES)
+    # Fork is cheap and safe while this process has no Node child (the usual CLI case: importing
+    # constructs is what starts it); otherwise spawn.
+    method = "spawn" if "constructs" in sys.modules else "fork"
     context = multiprocessing.get_context(method)
-    with context.Pool(processes=jobs, maxtasksperchild=1) as pool:
-        done = sum(pool.starmap(_render_part, [(part, catalog.platform, manifests, argocd) for part in parts], 1))
-    assert done == len(leaves)
+    with context.Pool(processes=jobs, initializer=_start_worker, maxtasksperchild=recycle) as pool:
+        pending = pool.starmap_async(_render_part, [(part, catalog.platform, manifests, argocd) for part in parts], 1)
+        during()
+        done = sum(pending.get())
+    if done != len(leaves):
+        raise RuntimeError(f"rendered {done} of {len(leaves)} leaves")
 
 
 def synth_to(catalog: Catalog, outputs: Outputs | Path | str, jobs: int | None = None) -> list[Path]:
@@ -83,12 +102,17 @@ def synth_to(catalog: Catalog, outputs: Outputs | Path | str, jobs: int | None =
         for outdir in wanted:
             outdir.parent.mkdir(parents=True, exist_ok=True)
             staged[outdir] = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
-        _render_manifests(catalog, staged[outputs.manifests], staged.get(argocd) if argocd else None, jobs)
-        if outputs.backstage is not None:
+        backstage = staged.get(outputs.backstage) if outputs.backstage is not None else None
+
+        def write_backstage() -> None:
+            if backstage is None:
+                return
             for loaded in catalog.leaves:
-                path = staged[outputs.backstage] / loaded.leaf.namespace / f"{loaded.leaf.service_name}.catalog-info.yaml"
+                path = backstage / loaded.leaf.namespace / f"{loaded.leaf.service_name}.catalog-info.yaml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(catalog_info_text(loaded.resolved, loaded.file), encoding="utf-8")
+
+        _render_manifests(catalog, staged[outputs.manifests], staged.get(argocd) if argocd else None, jobs, write_backstage)
     except BaseException:
         for staging in staged.values():
             shutil.rmtree(staging, ignore_errors=True)

@@ -9,7 +9,6 @@ entrypoint `ollama_constructs/proxy/entrypoint.sh` (POSIX sh) turns the Secret's
 
 from __future__ import annotations
 
-import functools
 
 import re
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, StringConstraints, model_validator
 
-from . import _checkov, _labels, _pod, _scripts
+from . import _checkov, _jsii_host, _labels, _pod, _scripts
 from ._defaults import RUN_AS_USER
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, ServiceName
@@ -100,13 +99,13 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=1)
+@_jsii_host.shared(maxsize=1)
 def _one_mebibyte() -> cdk8s.Size:
     """1 MiB, made once (every jsii object costs a call into Node)."""
     return cdk8s.Size.mebibytes(1)
 
 
-@functools.lru_cache(maxsize=1)
+@_jsii_host.shared(maxsize=1)
 def _pre_stop() -> kplus.ContainerLifecycle:
     """Give the endpoints time to drop the pod before nginx stops taking connections; made once."""
     return kplus.ContainerLifecycle(pre_stop=kplus.Handler.from_command(["sleep", "5"]))
