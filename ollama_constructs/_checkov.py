@@ -16,6 +16,8 @@ import re
 import cdk8s
 from constructs import Construct
 
+from . import _scope
+
 ANNOTATION_PREFIX = "checkov.io/skip"
 MIN_REASON_LENGTH = 10
 """A reason shorter than this explains nothing to a reviewer."""
@@ -38,17 +40,34 @@ def skip_check(target: cdk8s.ApiObject | Construct, check_id: str, reason: str) 
             `MIN_REASON_LENGTH` characters, or contains `=` or a line break (checkov splits the
             annotation on `=` and crashes on a second one); or `check_id` is already skipped on the object.
     """
-    reason = _checked(check_id, reason)
-    api_object = cdk8s.ApiObject.of(target)
-    annotations = _annotations(api_object)
+    skip_checks(target, (check_id, reason))
+
+
+def skip_checks(target: cdk8s.ApiObject | Construct, *checks: tuple[str, str]) -> None:
+    """`skip_check` for several `(check_id, reason)` pairs, in order (reading the object's annotations once).
+
+    Raises:
+        ValueError: as :func:`skip_check` does, for any of the pairs; then no annotation is added.
+    """
+    checked = [(check_id, _checked(check_id, reason)) for check_id, reason in checks]
+    api_object = _scope.api_object(target)
+    metadata = api_object.metadata
+    annotations = dict(metadata.to_json().get("annotations") or {})
     numbers = []
+    skipped = {}
     for key, value in annotations.items():
         match = _SKIP_KEY.match(key)
         if match:
             numbers.append(int(match.group(1)))
-            if value.split("=", 1)[0] == check_id:
-                raise ValueError(f"{check_id} is already skipped on {api_object.name} ({key}: {value})")
-    api_object.metadata.add_annotation(f"{ANNOTATION_PREFIX}{max(numbers, default=0) + 1}", f"{check_id}={reason}")
+            skipped[value.split("=", 1)[0]] = f"{key}: {value}"
+    number = max(numbers, default=0)
+    for check_id, _ in checked:
+        if check_id in skipped:
+            raise ValueError(f"{check_id} is already skipped on {api_object.name} ({skipped[check_id]})")
+        skipped[check_id] = "in this call"
+    for check_id, reason in checked:
+        number += 1
+        metadata.add_annotation(f"{ANNOTATION_PREFIX}{number}", f"{check_id}={reason}")
 
 
 def _checked(check_id: str, reason: str) -> str:
@@ -65,10 +84,6 @@ def _checked(check_id: str, reason: str) -> str:
             f"the reason to skip {check_id} must say why in at least {MIN_REASON_LENGTH} characters, got {reason!r}"
         )
     return reason
-
-
-def _annotations(api_object: cdk8s.ApiObject) -> dict[str, str]:
-    return dict(api_object.metadata.to_json().get("annotations") or {})
 
 
 def skip_annotations(*checks: tuple[str, str]) -> dict[str, str]:

@@ -15,7 +15,12 @@ catalog of a thousand leaves it costs a relay process, a growing heap and the ti
    handed to Python during the leaf are deleted from the kernel's object table (the `del` requests of
    jsii's protocol, written in one batch) and from the Python client's reference map, so both sides'
    garbage collectors can free the leaf's construct tree. Values made once per process and shared by
-   later leaves are made inside `shared` functions, and are kept.
+   later leaves are made inside `shared` functions, and are kept. The kernel host collects garbage itself
+   when the heap has grown (a kernel blocked on its input gives V8 no idle time to do so);
+4. skips the argument checks of the generated Python bindings: before every call they evaluate type
+   hints and run typeguard over each argument, about a tenth of the renderer's time. The constructs'
+   props are pydantic models validated before any cdk8s call, and the test suite, which imports cdk8s
+   untuned, runs every construct with the checks on.
 
 It relies on internals of the pinned jsii (`JSII_VERSION`): the embedded runtime files, the kernel's
 descriptor 3, the client's process provider and reference map. With any other jsii, or with
@@ -112,6 +117,7 @@ def start() -> bool:
             else:
                 os.environ[name] = value
     _install_tracking()
+    _skip_argument_checks()
     _State.started = True
     _State.runtime_dir = runtime_dir
     return True
@@ -129,6 +135,35 @@ def _extract_runtime() -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(files.joinpath(resource).read_bytes())
     return directory
+
+
+def _skip_argument_checks() -> None:
+    """Turn off the generated bindings' argument checks (typeguard, and the type hints it evaluates)."""
+    import types
+    import typing
+
+    import cdk8s  # noqa: F401
+    import cdk8s_plus_28  # noqa: F401
+
+    hints = functools.lru_cache(maxsize=None)(typing.get_type_hints)
+
+    class _Typing(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            return getattr(typing, name)
+
+    cached_typing = _Typing("typing")
+    cached_typing.get_type_hints = hints  # type: ignore[attr-defined]
+
+    def no_check(**_: Any) -> None:
+        return None
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("constructs", "cdk8s", "ollama_constructs.imports")):
+            continue
+        if callable(module.__dict__.get("check_type")):
+            module.check_type = no_check  # type: ignore[attr-defined]
+            if module.__dict__.get("typing") is typing:
+                module.typing = cached_typing  # type: ignore[attr-defined]
 
 
 def _install_tracking() -> None:

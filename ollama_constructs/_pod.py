@@ -13,7 +13,7 @@ import cdk8s
 import cdk8s_plus_28 as kplus
 from cdk8s_plus_28 import k8s
 
-from . import _jsii_host
+from . import _jsii_host, _scope
 from ._defaults import RUN_AS_USER
 
 
@@ -43,7 +43,7 @@ def escape_pointer(token: str) -> str:
 
 def patch_workload(workload: kplus.AbstractPod, *patches: cdk8s.JsonPatch) -> None:
     """Apply JSON patches to the workload's primary object."""
-    cdk8s.ApiObject.of(workload).add_json_patch(*patches)
+    _scope.api_object(workload).add_json_patch(*patches)
 
 
 def _reference(obj: object) -> object:

@@ -20,7 +20,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, StringConstraints, model_validator
 
-from . import _checkov, _jsii_host, _labels, _pod, _scripts
+from . import _checkov, _jsii_host, _labels, _pod, _scope, _scripts
 from ._defaults import RUN_AS_USER
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, ServiceName
@@ -183,7 +183,8 @@ class ApiKeyProxy(Construct):
         super().__init__(scope, id)
         self.props = props
         p = props
-        upstream_host, upstream_port = self._upstream(upstream)
+        namespace = _scope.namespace_of(scope)
+        upstream_host, upstream_port = self._upstream(upstream, namespace)
         self.upstream_host: str = upstream_host
         """The Ollama Service's host name as nginx resolves it (`<service>.<namespace>.svc` across namespaces)."""
         self.upstream_port: int = upstream_port
@@ -193,7 +194,6 @@ class ApiKeyProxy(Construct):
             **_labels.object_labels(instance, "auth-proxy", p.labels),
             _labels.VERSION: _labels.image_version(p.image),
         }
-        namespace = cdk8s.Chart.of(self).namespace
 
         data = {"nginx.conf": self._nginx_conf(), ENTRYPOINT: proxy_file(ENTRYPOINT)}
         self.config_map = kplus.ConfigMap(
@@ -254,7 +254,7 @@ class ApiKeyProxy(Construct):
         self.url: str = f"http://{instance}.{namespace}.svc" if namespace else f"http://{instance}"
         """The in-cluster URL of the authenticated Ollama API."""
 
-    def _upstream(self, upstream: kplus.Service | None) -> tuple[str, int]:
+    def _upstream(self, upstream: kplus.Service | None, own_namespace: str | None) -> tuple[str, int]:
         """The upstream's host (qualified with its namespace when that differs from ours) and port."""
         p = self.props
         if upstream is None:
@@ -263,11 +263,11 @@ class ApiKeyProxy(Construct):
             return p.upstream_service_name, p.upstream_port or 80
         if p.upstream_service_name is not None:
             raise ValueError("give the upstream either as `upstream=` or as upstream_service_name, not both")
-        ports = [port.port for port in upstream.ports]
-        if p.upstream_port is not None and p.upstream_port not in ports:
-            raise ValueError(f"upstream_port {p.upstream_port} is not a port of the Service {upstream.name} ({ports})")
-        upstream_namespace = upstream.metadata.namespace or cdk8s.Chart.of(upstream).namespace
-        own_namespace = cdk8s.Chart.of(self).namespace
+        if p.upstream_port is not None:
+            ports = [port.port for port in upstream.ports]
+            if p.upstream_port not in ports:
+                raise ValueError(f"upstream_port {p.upstream_port} is not a port of the Service {upstream.name} ({ports})")
+        upstream_namespace = upstream.metadata.namespace or _scope.namespace_of(upstream)
         host = upstream.name
         if upstream_namespace and upstream_namespace != own_namespace:
             host = f"{upstream.name}.{upstream_namespace}.svc"

@@ -131,6 +131,10 @@ def catalog_info(leaf: CatalogLeaf) -> dict[str, Any]:
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": metadata, "spec": spec}
 
 
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's safe dumper where PyYAML has it: the same text as the pure-Python one, several times faster."""
+
+
 def catalog_info_text(leaf: CatalogLeaf, source: str | os.PathLike[str] | None = None) -> str:
     """:func:`catalog_info` as the text of a `catalog-info.yaml` (the same bytes for the same leaf).
 
@@ -140,8 +144,8 @@ def catalog_info_text(leaf: CatalogLeaf, source: str | os.PathLike[str] | None =
     Raises:
         ValueError: when the leaf has neither an owner nor a `serviceCatalog`, or `source` holds a line break.
     """
-    body = yaml.safe_dump(
-        catalog_info(leaf), sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096
+    body = yaml.dump(
+        catalog_info(leaf), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096
     )
     if source is None:
         return body

@@ -10,7 +10,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field
 
-from . import _labels
+from . import _labels, _scope
 from ._props import Props
 from ._types import DnsLabel, HostName
 from .imports.certmanager.io import cert_manager as cm
@@ -121,7 +121,7 @@ class GatewayExposure(Construct):
         if (service is None) == (p.backend is None):
             raise ValueError("GatewayExposure needs exactly one backend: `service=` or props.backend")
         backend = p.backend or BackendService(name=service.name, port=service.port)  # type: ignore[union-attr]
-        namespace = cdk8s.Chart.of(self).namespace
+        namespace = _scope.namespace_of(scope)
         self.reference_grant: gw.ReferenceGrant | None = None
         """Lets the route reach a backend in another namespace (created in that namespace)."""
         if backend.namespace and backend.namespace != namespace:

@@ -299,8 +299,9 @@ class GpuNodeSelector(Construct):
         if tolerations is None:
             default = GpuToleration(key=DEFAULT_RESOURCES[p.vendor], operator="Exists", effect="NoSchedule")
             tolerations = (default,) if gpu else ()
+        scheduling = workload.scheduling if tolerations or self.node_affinity_labels else None
         for toleration in tolerations:
-            workload.scheduling.tolerate(kplus.Node.tainted(toleration.to_query()))
+            scheduling.tolerate(kplus.Node.tainted(toleration.to_query()))  # type: ignore[union-attr]
 
         groups = p.supplemental_groups
         if groups is None:
@@ -322,7 +323,7 @@ class GpuNodeSelector(Construct):
                 for r in self.node_affinity_labels
             ]
             # One attract() call: each call adds a separate nodeSelectorTerm, and terms are ORed.
-            workload.scheduling.attract(kplus.Node.labeled(*queries))
+            scheduling.attract(kplus.Node.labeled(*queries))  # type: ignore[union-attr]
 
     def _requirements(self) -> tuple[NodeLabelRequirement, ...]:
         p = self.props

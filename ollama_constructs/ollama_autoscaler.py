@@ -9,7 +9,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, model_validator
 
-from . import _labels
+from . import _labels, _scope
 from ._props import Props
 from ._types import DnsLabel
 from .imports.kedahttp.sh.keda import http as keda_http
@@ -132,4 +132,4 @@ class OllamaAutoscaler(Construct):
             ),
         )
         """The HTTPScaledObject."""
-        cdk8s.ApiObject.of(workload).add_json_patch(cdk8s.JsonPatch.remove("/spec/replicas"))
+        _scope.api_object(workload).add_json_patch(cdk8s.JsonPatch.remove("/spec/replicas"))

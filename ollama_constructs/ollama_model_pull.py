@@ -272,8 +272,7 @@ class OllamaModelPull(Construct):
                 "probes are on the ollama container; the model-manager sidecar is a reconcile loop whose readiness "
                 "would take the pod out of its Service during a pull, and it exits (and is restarted) on a fatal error"
             )
-            _checkov.skip_check(workload, "CKV_K8S_8", reason)
-            _checkov.skip_check(workload, "CKV_K8S_9", reason)
+            _checkov.skip_checks(workload, ("CKV_K8S_8", reason), ("CKV_K8S_9", reason))
         _pod.patch_workload(workload, *patches)
         if ca_volume is not None and p.ca_bundle is not None:
             for container in [self.init_container, *([server_container] if server_container else [])]:

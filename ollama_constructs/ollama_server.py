@@ -12,7 +12,7 @@ from cdk8s_plus_28 import k8s
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
-from . import _checkov, _labels, _ollama_env, _pod, _scripts
+from . import _checkov, _labels, _ollama_env, _pod, _scope, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH, OLLAMA_PORT, RUN_AS_USER
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, Quantity
@@ -187,7 +187,7 @@ class OllamaServer(Construct):
         self.labels = {**_labels.object_labels(p.name, "server", p.labels), _labels.VERSION: _labels.image_version(p.image)}
         """The metadata labels of the server's objects and pods."""
         labels = self.labels
-        namespace = cdk8s.Chart.of(self).namespace
+        namespace = _scope.namespace_of(scope)
 
         script_data = _scripts.scripts_data("model-ready.sh", "model-preload.sh")
         self.scripts_config_map = kplus.ConfigMap(
@@ -274,7 +274,7 @@ class OllamaServer(Construct):
                 pod_management_policy=kplus.PodManagementPolicy.PARALLEL,
                 **common,
             )
-            cdk8s.ApiObject.of(self.headless_service).add_json_patch(
+            _scope.api_object(self.headless_service).add_json_patch(
                 cdk8s.JsonPatch.replace("/spec/selector", _labels.selector_labels(p.name))
             )
             return workload

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from ollama_constructs import _checkov
-from ollama_constructs._checkov import skip_check
+from ollama_constructs._checkov import skip_check, skip_checks
 from tests.conftest import REPO
 from tests.support import checkov_gate as gate
 from tests.support.checkov_gate import CheckovReport, run_checkov
@@ -299,3 +299,29 @@ def test_checkov_honours_the_annotations_skip_check_writes(checkov: Path, tmp_pa
         ("CKV_K8S_43", "the image is pinned by its release tag"),
         ("CKV2_K8S_6", "NetworkPolicy is tracked as a separate issue"),
     }
+
+
+def test_several_skips_at_once_continue_the_numbering() -> None:
+    obj = new_object()
+    skip_check(obj, "CKV_K8S_43", "the image is pinned by its release tag")
+    skip_checks(obj, ("CKV_K8S_8", "the sidecar is a reconcile loop"), ("CKV_K8S_9", "the sidecar is a reconcile loop"))
+    assert annotations(obj) == {
+        "checkov.io/skip1": "CKV_K8S_43=the image is pinned by its release tag",
+        "checkov.io/skip2": "CKV_K8S_8=the sidecar is a reconcile loop",
+        "checkov.io/skip3": "CKV_K8S_9=the sidecar is a reconcile loop",
+    }
+
+
+@pytest.mark.parametrize(
+    "checks",
+    [
+        (("CKV_K8S_8", "the sidecar is a reconcile loop"), ("CKV_K8S_8", "the same check a second time")),
+        (("CKV_K8S_8", "the sidecar is a reconcile loop"), ("CKV_K8S_9", "short")),
+    ],
+    ids=["duplicate", "bad-reason"],
+)
+def test_several_skips_at_once_add_nothing_when_one_is_refused(checks) -> None:
+    obj = new_object()
+    with pytest.raises(ValueError):
+        skip_checks(obj, *checks)
+    assert annotations(obj) == {}

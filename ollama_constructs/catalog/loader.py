@@ -141,9 +141,13 @@ def validation_errors(file: str, model: type[BaseModel], exc: ValidationError) -
     return errors
 
 
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it (about ten times faster than the pure-Python one)."""
+
+
 def _read_yaml(path: Path) -> tuple[Any, LeafError | None]:
     try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -11,6 +11,9 @@
 // stderr as the relay sends it, one JSON object per chunk, which the Python client decodes and prints.
 
 const fs = require('fs');
+const v8 = require('v8');
+const vm = require('vm');
+const { Writable } = require('stream');
 
 const KERNEL_FD = 3;
 const program = process.env.OLLAMA_CONSTRUCTS_JSII_PROGRAM;
@@ -29,28 +32,56 @@ try {
   }
 }
 
+// The kernel blocks reading its next request, so V8 never sees the idle time in which it would shrink the
+// heap: a request loop that frees objects (ollama_constructs releases every leaf's) leaves garbage that
+// the heap only outgrows. Every CHECK_EVERY reads, when the heap has grown by GROWTH bytes since the last
+// full collection, collect.
+const CHECK_EVERY = 256;
+const GROWTH = 24 * 1024 * 1024;
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+let reads = 0;
+let collectedAt = v8.getHeapStatistics().total_heap_size;
+
+function collectIfGrown() {
+  if (v8.getHeapStatistics().total_heap_size - collectedAt > GROWTH) {
+    collectGarbage();
+    collectedAt = v8.getHeapStatistics().total_heap_size;
+  }
+}
+
 const readSync = fs.readSync;
 const writeSync = fs.writeSync;
 fs.readSync = function (fd, ...rest) {
-  return readSync.call(this, fd === KERNEL_FD ? 0 : fd, ...rest);
+  if (fd !== KERNEL_FD) {
+    return readSync.call(this, fd, ...rest);
+  }
+  reads += 1;
+  if (reads % CHECK_EVERY === 0) {
+    collectIfGrown();
+  }
+  return readSync.call(this, 0, ...rest);
 };
 fs.writeSync = function (fd, ...rest) {
   return writeSync.call(this, fd === KERNEL_FD ? 1 : fd, ...rest);
 };
 
-function relayed(stream) {
-  return function write(chunk, encoding, callback) {
-    const text = typeof encoding === 'string' ? encoding : 'utf8';
-    const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), text);
-    writeSync(2, `${JSON.stringify({ [stream]: data.toString('base64') })}\n`);
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (typeof done === 'function') {
-      done();
-    }
-    return true;
-  };
+// process.stdout and process.stderr are replaced before anything touches them: Node's own streams would
+// switch descriptors 1 and 2 to non-blocking mode, and the kernel's synchronous writes of a large answer
+// would then meet EAGAIN and sleep (up to 10 ms each time) until this process's client reads the pipe.
+function relayStream(name, fd) {
+  const stream = new Writable({
+    write(chunk, encoding, callback) {
+      const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), encoding);
+      writeSync(2, `${JSON.stringify({ [name]: data.toString('base64') })}\n`);
+      callback();
+    },
+  });
+  stream.fd = fd;
+  stream.isTTY = false;
+  Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => stream });
 }
-process.stdout.write = relayed('stdout');
-process.stderr.write = relayed('stderr');
+relayStream('stdout', 1);
+relayStream('stderr', 2);
 
 require(program);
