@@ -126,22 +126,17 @@ def _sequence(lines: list[str], sequence: list[Any], indent: int) -> None:
 
 def _value(lines: list[str], head: str, value: Any, indent: int, *, in_mapping: bool) -> None:
     """`value` after `head` (a key and its colon, or a dash) standing at column `indent`."""
-    if isinstance(value, dict):
+    if isinstance(value, (dict, list)):
         if not value:
-            lines.append(f"{head} {{}}\n")
+            lines.append(f"{head} {{}}\n" if isinstance(value, dict) else f"{head} []\n")
             return
         if not in_mapping:
             raise _Unsupported
         lines.append(f"{head}\n")
-        _mapping(lines, value, indent + 2, None)
-    elif isinstance(value, list):
-        if not value:
-            lines.append(f"{head} []\n")
-            return
-        if not in_mapping:
-            raise _Unsupported
-        lines.append(f"{head}\n")
-        _sequence(lines, value, indent)  # PyYAML does not indent a sequence inside a mapping
+        if isinstance(value, dict):
+            _mapping(lines, value, indent + 2, None)
+        else:
+            _sequence(lines, value, indent)  # PyYAML does not indent a sequence inside a mapping
     elif isinstance(value, _SCALARS):
         # Floats are not remembered: -0.0 equals 0.0 (and NaN no float) as a cache key.
         first, rest, open_ended = _scalar.__wrapped__(value) if isinstance(value, float) else _scalar(value)
