@@ -40,6 +40,8 @@ import os
 import shutil
 import sys
 import tempfile
+import types
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,6 +76,7 @@ class _State:
     pinning = 0
     seen: dict[str, None] = {}
     kept: set[str] = set()
+    modules_seen = 0
 
 
 def supported() -> bool:
@@ -137,33 +140,36 @@ def _extract_runtime() -> Path:
     return directory
 
 
+_BINDINGS = ("constructs", "cdk8s", "ollama_constructs.imports")
+"""The generated jsii bindings whose argument checks a tuned renderer skips."""
+
+
+def _no_check(**_: Any) -> None:
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _typing_with_cached_hints() -> types.ModuleType:
+    """`typing`, with `get_type_hints` remembered per (generated, never changing) stub function."""
+    module = types.ModuleType("typing")
+    module.__dict__.update(typing.__dict__)
+    module.get_type_hints = functools.lru_cache(maxsize=None)(typing.get_type_hints)  # type: ignore[attr-defined]
+    return module
+
+
 def _skip_argument_checks() -> None:
-    """Turn off the generated bindings' argument checks (typeguard, and the type hints it evaluates)."""
-    import types
-    import typing
-
-    import cdk8s  # noqa: F401
-    import cdk8s_plus_28  # noqa: F401
-
-    hints = functools.lru_cache(maxsize=None)(typing.get_type_hints)
-
-    class _Typing(types.ModuleType):
-        def __getattr__(self, name: str) -> Any:
-            return getattr(typing, name)
-
-    cached_typing = _Typing("typing")
-    cached_typing.get_type_hints = hints  # type: ignore[attr-defined]
-
-    def no_check(**_: Any) -> None:
-        return None
-
+    """Turn off the argument checks (typeguard, and the type hints it evaluates) of every generated binding
+    imported so far; cheap when no module was imported since the last call."""
+    if len(sys.modules) == _State.modules_seen:
+        return
+    _State.modules_seen = len(sys.modules)
     for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith(("constructs", "cdk8s", "ollama_constructs.imports")):
+        if module is None or not name.startswith(_BINDINGS):
             continue
-        if callable(module.__dict__.get("check_type")):
-            module.check_type = no_check  # type: ignore[attr-defined]
+        if callable(module.__dict__.get("check_type")) and module.__dict__["check_type"] is not _no_check:
+            module.check_type = _no_check  # type: ignore[attr-defined]
             if module.__dict__.get("typing") is typing:
-                module.typing = cached_typing  # type: ignore[attr-defined]
+                module.typing = _typing_with_cached_hints()  # type: ignore[attr-defined]
 
 
 def _install_tracking() -> None:
@@ -195,6 +201,7 @@ def released_objects() -> Iterator[None]:
     if not _State.started:
         yield
         return
+    _skip_argument_checks()  # bindings first imported by the previous leaf
     _State.tracking += 1
     try:
         yield
