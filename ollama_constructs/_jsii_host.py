@@ -245,7 +245,7 @@ def shared(*, maxsize: int) -> Callable[[_F], _F]:
     the cache stays in the kernel, as every object does without tuning)."""
 
     def decorate(function: _F) -> _F:
-        cached = functools.lru_cache(maxsize=maxsize)(function)
+        cached = functools.lru_cache(maxsize=maxsize, typed=True)(function)
 
         @functools.wraps(function)
         def pinned(*args: Any, **kwargs: Any) -> Any:

@@ -123,3 +123,55 @@ def tcp(port: int) -> kplus.NetworkPolicyPort:
 def udp(port: int) -> kplus.NetworkPolicyPort:
     """`kplus.NetworkPolicyPort.udp(port)`, shared."""
     return kplus.NetworkPolicyPort.udp(port)
+
+
+@_jsii_host.shared(maxsize=256)
+def rolling_update(max_surge: int, max_unavailable: int) -> kplus.DeploymentStrategy:
+    """A rolling update with absolute surge and unavailability, shared."""
+    return kplus.DeploymentStrategy.rolling_update(max_surge=absolute(max_surge), max_unavailable=absolute(max_unavailable))
+
+
+@_jsii_host.shared(maxsize=1)
+def recreate() -> kplus.DeploymentStrategy:
+    """`kplus.DeploymentStrategy.recreate()`, shared."""
+    return kplus.DeploymentStrategy.recreate()
+
+
+@_jsii_host.shared(maxsize=256)
+def int_or_string(amount: int) -> k8s.IntOrString:
+    """`k8s.IntOrString.from_number(amount)`, shared."""
+    return k8s.IntOrString.from_number(amount)
+
+
+@_jsii_host.shared(maxsize=1024)
+def command_probe(command: tuple[str, ...], period_seconds: int, timeout_seconds: int, failure_threshold: int) -> kplus.Probe:
+    """An exec probe, shared between workloads with the same command and settings."""
+    return kplus.Probe.from_command(
+        list(command),
+        period_seconds=seconds(period_seconds),
+        timeout_seconds=seconds(timeout_seconds),
+        failure_threshold=failure_threshold,
+    )
+
+
+@_jsii_host.shared(maxsize=1024)
+def command_handler(command: tuple[str, ...]) -> kplus.Handler:
+    """An exec lifecycle handler, shared."""
+    return kplus.Handler.from_command(list(command))
+
+
+@_jsii_host.shared(maxsize=4096)
+def add_patch(path: str, value: object) -> cdk8s.JsonPatch:
+    """`cdk8s.JsonPatch.add(path, value)` for a hashable value (a scalar or a shared jsii value), shared:
+    cdk8s copies a patch's operation before applying it, so one patch object can serve many objects."""
+    return cdk8s.JsonPatch.add(path, value)
+
+
+@_jsii_host.shared(maxsize=1024)
+def remove_patch(path: str) -> cdk8s.JsonPatch:
+    """`cdk8s.JsonPatch.remove(path)`, shared."""
+    return cdk8s.JsonPatch.remove(path)
+
+
+ADDRESS_LABEL = "/spec/template/metadata/labels/cdk8s.io~1metadata.addr"
+"""cdk8s-plus labels a workload's pods with its construct address; our selectors use name and instance."""

@@ -13,6 +13,7 @@ from constructs import Construct
 
 _NAMESPACE = "_ollama_constructs_namespace"
 _API_OBJECT = "_ollama_constructs_api_object"
+_ADDRESS = "_ollama_constructs_address"
 _MISSING = object()
 
 
@@ -44,3 +45,11 @@ def api_object(construct: Construct) -> cdk8s.ApiObject:
     if found is _MISSING:
         found = _keep(construct, _API_OBJECT, cdk8s.ApiObject.of(construct))
     return found  # type: ignore[no-any-return]
+
+
+def name_and_port(service: Any) -> tuple[str, int]:
+    """A cdk8s-plus Service's `name` and (first) `port`."""
+    address = _kept(service, _ADDRESS)
+    if address is _MISSING:
+        address = _keep(service, _ADDRESS, (service.name, service.port))
+    return address  # type: ignore[no-any-return]

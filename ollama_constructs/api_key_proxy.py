@@ -214,10 +214,7 @@ class ApiKeyProxy(Construct):
                 annotations={f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}auth-proxy": _scripts.checksum(data)},
             ),
             replicas=p.replicas,
-            strategy=kplus.DeploymentStrategy.rolling_update(
-                max_surge=_pod.absolute(1),
-                max_unavailable=_pod.absolute(0),
-            ),
+            strategy=_pod.rolling_update(1, 0),
             automount_service_account_token=False,
             security_context=kplus.PodSecurityContextProps(
                 ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
@@ -230,11 +227,9 @@ class ApiKeyProxy(Construct):
         _pod.patch_workload(
             self.deployment,
             # cdk8s-plus labels pods with its own construct address; selectors here use name and instance.
-            cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
-            cdk8s.JsonPatch.add("/spec/template/spec/enableServiceLinks", False),
-            cdk8s.JsonPatch.add(
-                f"{_pod.container_path(self.deployment, self.container)}/resources", p.resources.to_kube()
-            ),
+            _pod.remove_patch(_pod.ADDRESS_LABEL),
+            _pod.add_patch("/spec/template/spec/enableServiceLinks", False),
+            p.resources.patch(f"{_pod.container_path(self.deployment, self.container)}/resources"),
         )
 
         self.service = kplus.Service(
@@ -267,11 +262,12 @@ class ApiKeyProxy(Construct):
             ports = [port.port for port in upstream.ports]
             if p.upstream_port not in ports:
                 raise ValueError(f"upstream_port {p.upstream_port} is not a port of the Service {upstream.name} ({ports})")
+        name, port = _scope.name_and_port(upstream)
         upstream_namespace = upstream.metadata.namespace or _scope.namespace_of(upstream)
-        host = upstream.name
+        host = name
         if upstream_namespace and upstream_namespace != own_namespace:
-            host = f"{upstream.name}.{upstream_namespace}.svc"
-        return host, p.upstream_port or upstream.port
+            host = f"{name}.{upstream_namespace}.svc"
+        return host, p.upstream_port or port
 
     def _nginx_conf(self) -> str:
         p = self.props

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .catalog import Catalog, CatalogError, leaf_json_schema_text, load_catalog
+from .catalog.loader import leaf_files
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         sys.stdout.write(leaf_json_schema_text())
         return 0
+    if args.command == "synth":
+        return _synth_command(args)
     catalog = _load(args)
     if catalog is None:
         return 1
@@ -83,7 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print("\n\n".join("\n".join(describe(loaded)) for loaded in catalog.leaves))
         return 0
-    from . import _synth  # starts cdk8s's Node process; `validate` and `schema` do without it
+    raise AssertionError(f"unknown command {args.command!r}")
+
+
+def _synth_command(args: argparse.Namespace) -> int:
+    from . import _synth  # imports no cdk8s: rendering happens in workers, or after loading, in this process
 
     def optional(path: Path) -> Path | None:
         return None if str(path) == "-" else path
@@ -91,7 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     outputs = _synth.Outputs(
         manifests=args.outdir, argocd=optional(args.argocd_outdir), backstage=optional(args.backstage_outdir)
     )
-    files = _synth.synth_to(catalog, outputs, args.jobs)
+    catalog_dir = Path(args.catalog)
+    expected = len(leaf_files(catalog_dir)) if catalog_dir.is_dir() else 0
+    # Workers start while the catalog loads; an invalid catalog stops them before anything is written.
+    with _synth.start_renderers(expected, args.jobs) or contextlib.nullcontext() as renderers:
+        catalog = _load(args)
+        if catalog is None:
+            return 1
+        files = _synth.synth_to(catalog, outputs, args.jobs, renderers)
     for path in files:
         print(f"wrote {path}")
     return 0

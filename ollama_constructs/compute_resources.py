@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cdk8s
 from cdk8s_plus_28 import k8s
 from pydantic import model_validator
 
-from . import _pod
+from . import _jsii_host, _pod
 from ._props import Props
 from ._types import Quantity, quantity_value
 
@@ -21,6 +22,10 @@ class ComputeResources(Props):
     """Memory the scheduler reserves, e.g. `2Gi`. Default: not set."""
     memory_limit: Quantity | None = None
     """Most memory the container may use, e.g. `4Gi`. Default: not set."""
+
+    def patch(self, path: str) -> cdk8s.JsonPatch:
+        """A JSON patch adding these resources at `path` (a container's `.../resources`), shared."""
+        return _resources_patch(path, self)
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ComputeResources:
@@ -44,3 +49,8 @@ class ComputeResources(Props):
 
 def _quantities(**amounts: str | int | float | None) -> dict[str, k8s.Quantity]:
     return {name: _pod.quantity(str(v)) for name, v in amounts.items() if v is not None}
+
+
+@_jsii_host.shared(maxsize=1024)
+def _resources_patch(path: str, resources: ComputeResources) -> cdk8s.JsonPatch:
+    return cdk8s.JsonPatch.add(path, resources.to_kube())

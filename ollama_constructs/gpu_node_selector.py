@@ -16,7 +16,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
-from . import _pod
+from . import _jsii_host, _pod
 from ._props import Props
 from ._types import DnsSubdomain, LabelValue
 
@@ -156,6 +156,12 @@ class GpuToleration(Props):
             assert self.value is not None  # checked by the validator
             return kplus.NodeTaintQuery.is_(self.key, self.value, effect=effect)
         return kplus.NodeTaintQuery.exists(self.key, effect=effect)
+
+
+@_jsii_host.shared(maxsize=256)
+def _tainted(toleration: GpuToleration) -> kplus.TaintedNode:
+    """The nodes `toleration` tolerates, shared."""
+    return kplus.Node.tainted(toleration.to_query())
 
 
 class GpuNodeSelectorProps(Props):
@@ -301,7 +307,7 @@ class GpuNodeSelector(Construct):
             tolerations = (default,) if gpu else ()
         scheduling = workload.scheduling if tolerations or self.node_affinity_labels else None
         for toleration in tolerations:
-            scheduling.tolerate(kplus.Node.tainted(toleration.to_query()))  # type: ignore[union-attr]
+            scheduling.tolerate(_tainted(toleration))  # type: ignore[union-attr]
 
         groups = p.supplemental_groups
         if groups is None:
@@ -354,15 +360,12 @@ class GpuNodeSelector(Construct):
         assert self.resource_name is not None
         limit = _pod.escape_pointer(self.resource_name)
         patches = [
-            cdk8s.JsonPatch.add(
-                f"{_pod.container_path(workload, c)}/resources/limits/{limit}",
-                _pod.count(p.count),
-            )
+            _pod.add_patch(f"{_pod.container_path(workload, c)}/resources/limits/{limit}", _pod.count(p.count))
             for c in targets
         ]
         if p.runtime_class_name:
             spec = _pod.pod_spec_path(workload)
-            patches.append(cdk8s.JsonPatch.add(f"{spec}/runtimeClassName", p.runtime_class_name))
+            patches.append(_pod.add_patch(f"{spec}/runtimeClassName", p.runtime_class_name))
         _pod.patch_workload(workload, *patches)
 
     def _hide_gpus(self) -> None:

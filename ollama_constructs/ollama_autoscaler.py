@@ -9,7 +9,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, model_validator
 
-from . import _labels, _scope
+from . import _labels, _pod, _scope
 from ._props import Props
 from ._types import DnsLabel
 from .imports.kedahttp.sh.keda import http as keda_http
@@ -109,6 +109,7 @@ class OllamaAutoscaler(Construct):
         """The ExternalName Service that leads to the interceptor."""
         hosts = [*p.hosts, self.interceptor_host, f"{self.interceptor_host}:{p.interceptor.port}"]
         kind = "StatefulSet" if isinstance(workload, kplus.StatefulSet) else "Deployment"
+        service_name, service_port = _scope.name_and_port(service)
         self.scaled_object = keda_http.HttpScaledObject(
             self,
             "Resource",
@@ -116,7 +117,7 @@ class OllamaAutoscaler(Construct):
             spec=keda_http.HttpScaledObjectSpec(
                 hosts=hosts,
                 scale_target_ref=keda_http.HttpScaledObjectSpecScaleTargetRef(
-                    api_version="apps/v1", kind=kind, name=workload.name, service=service.name, port=service.port
+                    api_version="apps/v1", kind=kind, name=workload.name, service=service_name, port=service_port
                 ),
                 replicas=keda_http.HttpScaledObjectSpecReplicas(min=p.min_replicas, max=p.max_replicas),
                 scaling_metric=keda_http.HttpScaledObjectSpecScalingMetric(
@@ -132,4 +133,4 @@ class OllamaAutoscaler(Construct):
             ),
         )
         """The HTTPScaledObject."""
-        _scope.api_object(workload).add_json_patch(cdk8s.JsonPatch.remove("/spec/replicas"))
+        _scope.api_object(workload).add_json_patch(_pod.remove_patch("/spec/replicas"))

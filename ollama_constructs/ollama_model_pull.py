@@ -244,11 +244,7 @@ class OllamaModelPull(Construct):
             volume_mounts=mounts("model-pull-tmp", writes_models=True),
         )
         """The init container added to the workload."""
-        patches = [
-            cdk8s.JsonPatch.add(
-                f"{_pod.container_path(workload, self.init_container, init=True)}/resources", p.resources.to_kube()
-            )
-        ]
+        patches = [p.resources.patch(f"{_pod.container_path(workload, self.init_container, init=True)}/resources")]
 
         self.manager_container: kplus.Container | None = None
         """The `model-manager` sidecar, with `hot_swap`."""
@@ -263,10 +259,7 @@ class OllamaModelPull(Construct):
                 volume_mounts=mounts("model-manager-tmp", writes_models=p.shared_volume),
             )
             patches.append(
-                cdk8s.JsonPatch.add(
-                    f"{_pod.container_path(workload, self.manager_container)}/resources",
-                    p.manager_resources.to_kube(),
-                )
+                p.manager_resources.patch(f"{_pod.container_path(workload, self.manager_container)}/resources")
             )
             reason = (
                 "probes are on the ollama container; the model-manager sidecar is a reconcile loop whose readiness "

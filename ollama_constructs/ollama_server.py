@@ -211,14 +211,14 @@ class OllamaServer(Construct):
         _pod.patch_workload(
             self.workload,
             # cdk8s-plus labels pods with its own construct address; selectors here use name and instance.
-            cdk8s.JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
-            cdk8s.JsonPatch.add(f"{spec}/enableServiceLinks", False),
-            cdk8s.JsonPatch.add(f"{_pod.container_path(self.workload, self.container)}/resources", p.resources.to_kube()),
+            _pod.remove_patch(_pod.ADDRESS_LABEL),
+            _pod.add_patch(f"{spec}/enableServiceLinks", False),
+            p.resources.patch(f"{_pod.container_path(self.workload, self.container)}/resources"),
         )
         if isinstance(self.workload, kplus.StatefulSet):
             self._claim_template()
         if p.priority_class_name:
-            _pod.patch_workload(self.workload, cdk8s.JsonPatch.add(f"{spec}/priorityClassName", p.priority_class_name))
+            _pod.patch_workload(self.workload, _pod.add_patch(f"{spec}/priorityClassName", p.priority_class_name))
         self.disruption_budget: k8s.KubePodDisruptionBudget | None = None
         """With several replicas: at most one pod evicted at a time, and pods spread over nodes."""
         if p.most_replicas > 1:
@@ -280,12 +280,9 @@ class OllamaServer(Construct):
             return workload
         self.headless_service = None
         if p.model_volume is not None and p.model_volume.access_mode == "ReadWriteOnce":
-            strategy = kplus.DeploymentStrategy.recreate()
+            strategy = _pod.recreate()
         else:
-            strategy = kplus.DeploymentStrategy.rolling_update(
-                max_surge=_pod.absolute(p.max_surge),
-                max_unavailable=_pod.absolute(p.max_unavailable),
-            )
+            strategy = _pod.rolling_update(p.max_surge, p.max_unavailable)
         return kplus.Deployment(
             self,
             "Resource",
@@ -343,7 +340,7 @@ class OllamaServer(Construct):
             self,
             "DisruptionBudget",
             metadata=k8s.ObjectMeta(name=self.props.name, labels=self.labels),
-            spec=k8s.PodDisruptionBudgetSpec(max_unavailable=k8s.IntOrString.from_number(1), selector=selector),
+            spec=k8s.PodDisruptionBudgetSpec(max_unavailable=_pod.int_or_string(1), selector=selector),
         )
         spread = [
             k8s.TopologySpreadConstraint(
@@ -398,12 +395,7 @@ class OllamaServer(Construct):
         if model is None:
             return _pod.http_probe("/", OLLAMA_PORT, 10, 5, 3)
         mode = "loaded" if self.props.preload else "present"
-        return kplus.Probe.from_command(
-            ["bash", f"{_SCRIPTS_DIR}/model-ready.sh", model, mode],
-            period_seconds=_pod.seconds(10),
-            timeout_seconds=_pod.seconds(10),
-            failure_threshold=3,
-        )
+        return _pod.command_probe(("bash", f"{_SCRIPTS_DIR}/model-ready.sh", model, mode), 10, 10, 3)
 
     def _add_container(self) -> kplus.Container:
         p = self.props
@@ -411,7 +403,7 @@ class OllamaServer(Construct):
         lifecycle = None
         if p.preload and self.primary_model is not None:
             lifecycle = kplus.ContainerLifecycle(
-                post_start=kplus.Handler.from_command(["bash", f"{_SCRIPTS_DIR}/model-preload.sh", self.primary_model])
+                post_start=_pod.command_handler(("bash", f"{_SCRIPTS_DIR}/model-preload.sh", self.primary_model))
             )
         container = self.workload.add_container(
             name="ollama",

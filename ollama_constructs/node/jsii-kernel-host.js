@@ -37,7 +37,7 @@ try {
 // the heap only outgrows. Every CHECK_EVERY reads, when the heap has grown by GROWTH bytes since the last
 // full collection, collect.
 const CHECK_EVERY = 256;
-const GROWTH = 24 * 1024 * 1024;
+const GROWTH = 12 * 1024 * 1024;
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
 let reads = 0;
