@@ -205,10 +205,15 @@ def released_objects() -> Iterator[None]:
     _State.tracking += 1
     try:
         yield
-    finally:
+    except BaseException:
         _State.tracking -= 1
         if not _State.tracking:
-            _release()
+            with contextlib.suppress(Exception):  # the block's own error is the one to see
+                _release()
+        raise
+    _State.tracking -= 1
+    if not _State.tracking:
+        _release()
 
 
 def _release() -> None:

@@ -95,7 +95,16 @@ _PROBE = textwrap.dedent(
         released_error = None
     except Exception as error:
         released_error = str(error)
+    try:
+        with _jsii_host.released_objects():
+            cdk8s.App()
+            raise ValueError("the block's own error")
+    except ValueError as error:
+        block_error = str(error)
+    same_after_error = _render.render_leaf(catalog.leaves[0], catalog.platform) == first[0]
     print(json.dumps({
+        "block_error": block_error,
+        "same_after_error": same_after_error,
         "started": started,
         "active": _jsii_host.active(),
         "processes": processes(),
@@ -150,6 +159,12 @@ def test_a_released_object_is_gone_from_the_kernel(probe: dict) -> None:
 @pytest.mark.slow
 def test_values_made_by_shared_functions_outlive_the_release(probe: dict) -> None:
     assert probe["shared_still_usable"] == 12345
+
+
+@pytest.mark.slow
+def test_an_error_in_a_block_is_raised_and_the_kernel_stays_usable(probe: dict) -> None:
+    assert probe["block_error"] == "the block's own error"
+    assert probe["same_after_error"] is True
 
 
 def test_start_does_nothing_once_cdk8s_is_loaded() -> None:
