@@ -180,6 +180,10 @@ def _install_tracking() -> None:
     decode = process.ohook
 
     def tracking_hook(value: dict[str, Any]) -> Any:
+        for key in value:  # jsii's own values (references, dates, enums, maps) have a "$jsii." key first
+            if not key.startswith("$jsii."):
+                return value
+            break
         result = decode(value)
         if _State.tracking and type(result) is ObjRef and not result.ref.endswith("@"):
             ref = result.ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from importlib import resources
@@ -13,6 +14,7 @@ CHECKSUM_ANNOTATION_PREFIX = "checksum.ollama-constructs.dev/"
 """Pod-template annotation prefix: a changed script changes the annotation and rolls the pods."""
 
 
+@functools.lru_cache(maxsize=None)
 def script_text(name: str) -> str:
     """The text of the packaged script `name` (e.g. `model-pull.sh`)."""
     return resources.files("ollama_constructs").joinpath("scripts", name).read_text(encoding="utf-8")

@@ -9,6 +9,8 @@ entrypoint `ollama_constructs/proxy/entrypoint.sh` (POSIX sh) turns the Secret's
 
 from __future__ import annotations
 
+import functools
+
 
 import re
 from collections.abc import Mapping
@@ -72,6 +74,7 @@ SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_l
 """A key in a Secret's data."""
 
 
+@functools.lru_cache(maxsize=None)
 def proxy_file(name: str) -> str:
     """The text of the packaged proxy file `name` (`nginx.conf.template` or `entrypoint.sh`)."""
     return resources.files("ollama_constructs").joinpath("proxy", name).read_text(encoding="utf-8")
