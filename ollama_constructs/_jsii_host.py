@@ -148,12 +148,45 @@ def _no_check(**_: Any) -> None:
     return None
 
 
+class _RememberedForm:
+    """A typing form (`Optional`, `List`, ...) whose subscriptions are remembered: the bindings write
+    `typing.cast(typing.Optional[...], value)` in every getter, and typing checks the parameters anew
+    each time. The results are typing's own objects."""
+
+    __slots__ = ("_form", "_results")
+
+    def __init__(self, form: Any) -> None:
+        self._form = form
+        self._results: dict[Any, Any] = {}
+
+    def __getitem__(self, parameters: Any) -> Any:
+        try:
+            return self._results[parameters]
+        except KeyError:
+            result = self._results[parameters] = self._form[parameters]
+            return result
+        except TypeError:  # unhashable parameters
+            return self._form[parameters]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._form, name)
+
+    def __repr__(self) -> str:
+        return repr(self._form)
+
+
+_REMEMBERED_FORMS = ("Optional", "Union", "List", "Sequence", "Mapping", "Dict")
+
+
 @functools.lru_cache(maxsize=1)
 def _typing_with_cached_hints() -> types.ModuleType:
-    """`typing`, with `get_type_hints` remembered per (generated, never changing) stub function."""
+    """`typing`, with `get_type_hints` remembered per (generated, never changing) stub function, and the
+    forms the bindings subscript at run time remembered per parameters."""
     module = types.ModuleType("typing")
     module.__dict__.update(typing.__dict__)
     module.get_type_hints = functools.lru_cache(maxsize=None)(typing.get_type_hints)  # type: ignore[attr-defined]
+    for name in _REMEMBERED_FORMS:
+        setattr(module, name, _RememberedForm(getattr(typing, name)))
     return module
 
 
