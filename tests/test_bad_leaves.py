@@ -215,3 +215,26 @@ def test_leaf_text_is_dedented_helper_sanity() -> None:
     # The cases above are built from the real seed leaf; make sure the seed itself is valid.
     assert cli.main(["validate", "--catalog", str(SEED_LEAF_FILE.parent)]) == 0
     assert textwrap.dedent(SEED) == SEED
+
+
+def test_a_bad_leaf_in_a_catalog_big_enough_for_workers_writes_nothing(workspace) -> None:
+    """Workers start while such a catalog loads; a bad leaf still stops everything before any write."""
+    from ollama_constructs import _synth
+
+    catalog, out = workspace
+    for i in range(_synth.PARALLEL_MIN_LEAVES):
+        (catalog / f"leaf{i:02d}.yaml").write_text(SEED.replace("serviceName: ollama-phi", f"serviceName: svc{i:02d}"))
+    bad = catalog / "bad.yaml"
+    bad.write_text(_seed_with("  count: 1", "  count: -1").replace("serviceName: ollama-phi", "serviceName: bad"))
+    before = _tree_digest(out)
+    result = subprocess.run(
+        [sys.executable, "-m", "ollama_constructs", "synth", "--catalog", str(catalog), "--outdir", str(out),
+         "--backstage-outdir", str(out.parent / "backstage"), "--jobs", "2"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"error: {bad}: gpu.count: " in result.stderr
+    assert "nothing was written" in result.stderr
+    assert _tree_digest(out) == before
+    assert not (out.parent / "backstage").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging directory left behind"
