@@ -31,6 +31,11 @@ def restricted_security_context() -> kplus.ContainerSecurityContextProps:
     )
 
 
+ADDRESS_LABEL = "/spec/template/metadata/labels/cdk8s.io~1metadata.addr"
+"""JSON pointer of the label cdk8s-plus puts on a workload's pods (its construct address); the
+constructs remove it: their selectors use name and instance."""
+
+
 def pod_spec_path(workload: kplus.AbstractPod) -> str:
     """JSON-pointer of the pod spec inside the workload's manifest."""
     return "/spec" if isinstance(workload, kplus.Pod) else "/spec/template/spec"
@@ -171,7 +176,3 @@ def add_patch(path: str, value: object) -> cdk8s.JsonPatch:
 def remove_patch(path: str) -> cdk8s.JsonPatch:
     """`cdk8s.JsonPatch.remove(path)`, shared."""
     return cdk8s.JsonPatch.remove(path)
-
-
-ADDRESS_LABEL = "/spec/template/metadata/labels/cdk8s.io~1metadata.addr"
-"""cdk8s-plus labels a workload's pods with its construct address; our selectors use name and instance."""

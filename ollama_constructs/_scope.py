@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import cdk8s
+import cdk8s_plus_28 as kplus
 from constructs import Construct
 
 _NAMESPACE = "_ollama_constructs_namespace"
@@ -47,7 +48,7 @@ def api_object(construct: Construct) -> cdk8s.ApiObject:
     return found  # type: ignore[no-any-return]
 
 
-def name_and_port(service: Any) -> tuple[str, int]:
+def name_and_port(service: kplus.Service) -> tuple[str, int]:
     """A cdk8s-plus Service's `name` and (first) `port`."""
     address = _kept(service, _ADDRESS)
     if address is _MISSING:

@@ -101,13 +101,17 @@ def _render_manifests(
 ) -> None:
     """Render the manifests (and Applications) of every leaf, calling `during` while workers render."""
     leaves = catalog.leaves
-    if len(leaves) < PARALLEL_MIN_LEAVES or (renderers is None and min(jobs or os.cpu_count() or 1, len(leaves)) <= 1):
-        _render_part(leaves, catalog.platform, manifests, argocd)
-        during()
-        return
     with contextlib.ExitStack() as stack:
+        if len(leaves) < PARALLEL_MIN_LEAVES:
+            renderers = None
+        elif renderers is None:
+            renderers = start_renderers(len(leaves), jobs)
+            if renderers is not None:
+                stack.enter_context(renderers)
         if renderers is None:
-            renderers = stack.enter_context(Renderers(min(jobs or os.cpu_count() or 1, len(leaves))))
+            _render_part(leaves, catalog.platform, manifests, argocd)
+            during()
+            return
         parts = [leaves[i : i + CHUNK_LEAVES] for i in range(0, len(leaves), CHUNK_LEAVES)]
         pending = renderers.pool.starmap_async(
             _render_part, [(part, catalog.platform, manifests, argocd) for part in parts], 1

@@ -120,9 +120,11 @@ class GatewayExposure(Construct):
         """The Secret that cert-manager writes and the HTTPS listener serves."""
         if (service is None) == (p.backend is None):
             raise ValueError("GatewayExposure needs exactly one backend: `service=` or props.backend")
-        if p.backend is None:
-            name, port = _scope.name_and_port(service)
-        backend = p.backend or BackendService(name=name, port=port)
+        if p.backend is not None:
+            backend = p.backend
+        else:
+            name, port = _scope.name_and_port(service)  # type: ignore[arg-type]
+            backend = BackendService(name=name, port=port)
         namespace = _scope.namespace_of(scope)
         self.reference_grant: gw.ReferenceGrant | None = None
         """Lets the route reach a backend in another namespace (created in that namespace)."""
