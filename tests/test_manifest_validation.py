@@ -17,7 +17,8 @@ from tests.support.manifest_validation import (
     NEWEST,
     OLDEST,
     ManifestValidator,
-    default_crd_dir,
+    SCHEMA_DIR,
+    upstream_crd_dir,
     format_path,
 )
 
@@ -27,7 +28,7 @@ GATEWAY_API = "gateway.networking.k8s.io"
 
 @pytest.fixture(scope="module")
 def validator() -> ManifestValidator:
-    return ManifestValidator(default_crd_dir())
+    return ManifestValidator()
 
 
 # --------------------------------------------------------------------------- valid objects
@@ -563,15 +564,35 @@ def test_unsupported_kubernetes_version_is_an_error() -> None:
         ManifestValidator(k8s_versions=("1.99.0",))
 
 
-def test_crd_dir_comes_from_the_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_the_validator_reads_the_committed_schemas_by_default() -> None:
+    assert ManifestValidator().crd_dir == SCHEMA_DIR
+    assert {crd.source for crd in ManifestValidator().crds.values()} == {p.name for p in SCHEMA_DIR.glob("*.json")}
+
+
+def test_upstream_crd_dir_comes_from_the_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv(CRD_DIR_ENV_VAR, str(tmp_path))
-    assert default_crd_dir() == tmp_path
+    assert upstream_crd_dir()[0] == tmp_path
 
 
-def test_missing_crd_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_missing_upstream_crd_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv(CRD_DIR_ENV_VAR, str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match=CRD_DIR_ENV_VAR):
-        default_crd_dir()
+        upstream_crd_dir()
+
+
+def test_upstream_crd_files_validate_like_the_derived_schemas(tmp_path) -> None:
+    """A directory of CRD YAML files is read too; its schemas give the same verdicts as the derived ones."""
+    (tmp_path / "crd.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  group: example.com\n"
+        "  names: {kind: Thing}\n  versions:\n  - name: v1\n    served: true\n    schema:\n"
+        "      openAPIV3Schema:\n        type: object\n        properties:\n          apiVersion: {type: string}\n"
+        "          kind: {type: string}\n          metadata: {type: object}\n          spec:\n"
+        "            type: object\n            properties: {size: {type: integer}}\n"
+    )
+    thing = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "a"}, "spec": {"size": "x"}}
+    problems = ManifestValidator(crd_dir=tmp_path).validate([thing])
+    assert problems[0] == "Thing/a: spec.size: 'x' is not of type 'integer'"
+    assert ManifestValidator(crd_dir=tmp_path).validate([{**thing, "spec": {"size": 3}}]) == []
 
 
 def test_empty_crd_dir_is_a_clear_error(tmp_path) -> None:

@@ -2,8 +2,9 @@
 
 * Built-in kinds are checked against kubernetes-validate's bundled *strict* JSON schemas (unknown fields are
   errors, like ``kubectl apply --validate=strict``) for each Kubernetes version asked for.
-* Custom kinds are checked against the CRDs in a directory: structural defaults are applied first, then the
-  ``openAPIV3Schema`` (made strict), ``x-kubernetes-list-type`` uniqueness and the CEL rules
+* Custom kinds are checked against the CRD schemas committed in ``crds/schemas/`` (derived from the pinned
+  upstream CRDs of ``crds/lock.json`` by ``scripts/crds.py``; a directory of CRD YAML files works too):
+  structural defaults are applied first, then the ``openAPIV3Schema`` (made strict), ``x-kubernetes-list-type`` uniqueness and the CEL rules
   (``x-kubernetes-validations``, see ``cel_rules``).
 * ``metadata`` of every object is checked the way the API server does: name syntax per kind, namespace,
   label and annotation syntax, and (for custom kinds, whose CRDs only say ``type: object``) the ObjectMeta schema.
@@ -50,6 +51,8 @@ from .cel_rules import (
 
 CRD_DIR_ENV_VAR = "OLLAMA_CONSTRUCTS_CRD_DIR"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT / "crds" / "schemas"
+"""The committed CRD schemas the validator uses by default (`make crd-schemas` writes them)."""
 
 _BUNDLED_SCHEMAS = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
 _STRICT_DIR = re.compile(r"^v(\d+\.\d+\.\d+)-local-strict$")
@@ -73,17 +76,28 @@ NEWEST = bundled_kubernetes_versions()[-1]
 OLDEST_BUNDLED = bundled_kubernetes_versions()[0]
 
 
-def default_crd_dir() -> Path:
-    """``$OLLAMA_CONSTRUCTS_CRD_DIR`` if set, else ``<repo root>/../shared/crds``; raises if it does not exist."""
+def upstream_crd_dir() -> tuple[Path | None, str]:
+    """The directory of upstream CRD files, if one is at hand, and where it came from (or why there is none).
+
+    ``$OLLAMA_CONSTRUCTS_CRD_DIR`` if set (it must exist), else ``../shared/crds`` beside the repository when
+    it exists, else the ``.crds`` cache that ``make crds`` fills when it has been filled; otherwise None.
+    """
     configured = os.environ.get(CRD_DIR_ENV_VAR)
-    crd_dir = Path(configured) if configured else (REPO_ROOT.parent / "shared" / "crds").resolve()
-    if not crd_dir.is_dir():
-        origin = f"${CRD_DIR_ENV_VAR}" if configured else "the default location"
-        raise FileNotFoundError(
-            f"CRD directory {crd_dir} (from {origin}) does not exist; "
-            f"set {CRD_DIR_ENV_VAR} to a directory of CustomResourceDefinition YAML files"
-        )
-    return crd_dir
+    if configured:
+        crd_dir = Path(configured)
+        if not crd_dir.is_dir():
+            raise FileNotFoundError(
+                f"CRD directory {crd_dir} (from ${CRD_DIR_ENV_VAR}) does not exist; "
+                f"set {CRD_DIR_ENV_VAR} to a directory of the CRD files named in crds/lock.json"
+            )
+        return crd_dir, f"${CRD_DIR_ENV_VAR}"
+    for candidate in (REPO_ROOT.parent / "shared" / "crds", REPO_ROOT / ".crds"):
+        if any(candidate.glob("*.yaml")):
+            return candidate.resolve(), str(candidate)
+    return None, (
+        f"no upstream CRD files at hand (neither ${CRD_DIR_ENV_VAR}, ../shared/crds nor .crds); "
+        "`make crds` downloads them"
+    )
 
 
 @dataclass(frozen=True)
@@ -324,23 +338,36 @@ class CrdVersion:
         return jsonschema.Draft7Validator(strict_schema(self.schema), format_checker=_FORMATS)
 
 
+def _crd_definitions(path: Path) -> Iterator[tuple[str, str, list[dict]]]:
+    """``(group, kind, served versions)`` of each CRD in a derived schema file or an upstream CRD file."""
+    if path.suffix == ".json":
+        for crd in json.loads(path.read_text())["crds"]:
+            yield crd["group"], crd["kind"], [
+                {"name": v["name"], "schema": v["openAPIV3Schema"]} for v in crd["versions"]
+            ]
+        return
+    for document in yaml.load_all(path.read_text(), Loader=_YAML_LOADER):
+        if not isinstance(document, dict) or document.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = document["spec"]
+        versions = [
+            {"name": v["name"], "schema": v["schema"]["openAPIV3Schema"]}
+            for v in spec["versions"]
+            if v.get("served", True)
+        ]
+        yield spec["group"], spec["names"]["kind"], versions
+
+
 def load_crds(crd_dir: Path) -> dict[tuple[str, str], CrdVersion]:
-    """Index every served CRD version in ``crd_dir`` (``*.yaml``/``*.yml``) by ``(apiVersion, kind)``."""
+    """Index every served CRD version in ``crd_dir`` by ``(apiVersion, kind)``: derived schema files
+    (``*.json``, see ``scripts/crds.py``) or upstream CRD files (``*.yaml``/``*.yml``)."""
     index: dict[tuple[str, str], CrdVersion] = {}
-    files = sorted([*crd_dir.glob("*.yaml"), *crd_dir.glob("*.yml")])
+    files = sorted([*crd_dir.glob("*.json"), *crd_dir.glob("*.yaml"), *crd_dir.glob("*.yml")])
     for path in files:
-        for document in yaml.load_all(path.read_text(), Loader=_YAML_LOADER):
-            if not isinstance(document, dict) or document.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = document["spec"]
-            for version in spec["versions"]:
-                if not version.get("served", True):
-                    continue
+        for group, kind, versions in _crd_definitions(path):
+            for version in versions:
                 crd = CrdVersion(
-                    api_version=f"{spec['group']}/{version['name']}",
-                    kind=spec["names"]["kind"],
-                    schema=version["schema"]["openAPIV3Schema"],
-                    source=path.name,
+                    api_version=f"{group}/{version['name']}", kind=kind, schema=version["schema"], source=path.name
                 )
                 key = (crd.api_version, crd.kind)
                 if key in index:
@@ -463,7 +490,8 @@ def _annotation_problems(annotations: Any) -> Iterator[Problem]:
 
 
 class ManifestValidator:
-    """Validates manifests (plain dicts) against built-in schemas and the CRDs in ``crd_dir``.
+    """Validates manifests (plain dicts) against built-in schemas and the CRDs in ``crd_dir`` (default: the
+    committed schemas, ``crds/schemas/``).
 
     Schemas, CRDs and CEL programs are loaded lazily and cached, so make one validator per test session.
     """
@@ -471,7 +499,7 @@ class ManifestValidator:
     def __init__(self, crd_dir: Path | None = None, k8s_versions: tuple[str, ...] = (OLDEST, NEWEST)) -> None:
         if not k8s_versions:
             raise ValueError("k8s_versions must name at least one Kubernetes version")
-        self.crd_dir = Path(crd_dir) if crd_dir is not None else default_crd_dir()
+        self.crd_dir = Path(crd_dir) if crd_dir is not None else SCHEMA_DIR
         self.k8s_versions = tuple(k8s_versions)
         self._core = {version: CoreSchemas(version) for version in self.k8s_versions}
         self._cel = CelRuleEvaluator()
