@@ -20,12 +20,12 @@ from typing import Annotated
 import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from . import _checkov, _jsii_host, _labels, _pod, _scope, _scripts
 from ._defaults import RUN_AS_USER
 from ._props import Props
-from ._types import DnsLabel, DnsSubdomain, ServiceName
+from ._types import DataKey, DnsLabel, DnsSubdomain, Form, ServiceName
 from .compute_resources import ComputeResources
 
 DEFAULT_PROXY_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.30.5-alpine"
@@ -67,10 +67,10 @@ ENTRYPOINT = "entrypoint.sh"
 
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
-NginxSize = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,5}[kKmMgG]?$")]
+NginxSize = Annotated[str, Form(r"^[1-9][0-9]{0,5}[kKmMgG]?$", "an nginx size: a number of bytes, optionally with k, m or g")]
 """An nginx size: a number of bytes, optionally with k, m or g (`64m`)."""
 
-SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+SecretKey = DataKey
 """A key in a Secret's data."""
 
 

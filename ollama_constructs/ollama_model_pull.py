@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from . import _checkov, _labels, _pod, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH
 from ._props import Props
-from ._types import DnsLabel, DnsSubdomain
+from ._types import DataKey, DnsLabel, DnsSubdomain
 from .compute_resources import ComputeResources
 from .model_reference import ManifestDigest, ModelName
 
@@ -75,7 +75,7 @@ class SecretKey(Props):
 
     secret_name: DnsSubdomain
     """The Secret's name."""
-    key: str = Field(default="ca.crt", pattern=r"^[-._a-zA-Z0-9]+$")
+    key: DataKey = "ca.crt"
     """The key. Default: `ca.crt`."""
 
 

@@ -25,15 +25,15 @@ def _seed_with(old: str, new: str) -> str:
 BAD_LEAVES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "unknown-top-level-key": (SEED + "gpus:\n  count: 1\n", [("gpus", "unknown field (did you mean 'gpu'?)")]),
     "unknown-nested-key": (_seed_with("  count: 1", "  count: 1\n  cout: 2"), [("gpu.cout", "unknown field")]),
-    "count-not-a-number": (_seed_with("  count: 1", '  count: "one"'), [("gpu.count", "valid integer")]),
+    "count-not-a-number": (_seed_with("  count: 1", '  count: "one"'), [("gpu.count", "must be a whole number (got 'one')")]),
     "negative-gpu-count": (_seed_with("  count: 1", "  count: -1"), [("gpu.count", "greater than or equal to 0")]),
     "negative-replicas": (_seed_with("replicas: 1", "replicas: -2"), [("container.replicas", "greater than or equal to 0")]),
-    "service-name-not-dns": (_seed_with("serviceName: ollama-phi", "serviceName: Ollama_Phi"), [("serviceName", "pattern")]),
+    "service-name-not-dns": (_seed_with("serviceName: ollama-phi", "serviceName: Ollama_Phi"), [("serviceName", "must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit (got 'Ollama_Phi')")]),
     "service-name-too-long": (
         _seed_with("serviceName: ollama-phi", "serviceName: " + "a" * 48),
         [("serviceName", "at most 47 characters")],
     ),
-    "namespace-not-dns": (_seed_with("namespace: ml-workloads", "namespace: ML.Workloads"), [("namespace", "pattern")]),
+    "namespace-not-dns": (_seed_with("namespace: ml-workloads", "namespace: ML.Workloads"), [("namespace", "must be a DNS label")]),
     "bad-memory-quantity": (
         _seed_with('memory: "4Gi"', 'memory: "4 GB"'),
         [("container.resources.limits.memory", "not a Kubernetes quantity")],
@@ -61,6 +61,29 @@ BAD_LEAVES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "broken-yaml": ("workloadType: OLLAMA_INFERENCE_LOAD\nserviceName: [unclosed\n", [("", "not valid YAML at line")]),
     "not-a-mapping": ("- workloadType: OLLAMA_INFERENCE_LOAD\n", [("", "must be a YAML mapping")]),
     "missing-workload-type": (_seed_with("workloadType: OLLAMA_INFERENCE_LOAD\n", ""), [("workloadType", "required")]),
+    # A key given twice: refused with its line and the first one's (PyYAML alone keeps the last silently).
+    "key-given-twice": (
+        SEED + "gpu:\n  count: 2\n",
+        [("", f"line {SEED.count(chr(10)) + 1}: key 'gpu' is given twice (first on line 7); a key may appear once")],
+    ),
+    "nested-key-given-twice": (
+        _seed_with("  count: 1", "  count: 1\n  vendor: nvidia\n  count: 2"),
+        [("", "line 10: key 'count' is given twice (first on line 8)")],
+    ),
+    "flow-key-given-twice": (
+        _seed_with('    limits:\n      cpu: "2"\n      memory: "4Gi"', '    limits: {cpu: "2", memory: "4Gi", cpu: "3"}'),
+        [("", "key 'cpu' is given twice")],
+    ),
+    # Booleans are not numbers, numbers are not booleans, integers are whole and fit Kubernetes' int32.
+    "count-is-a-boolean": (_seed_with("  count: 1", "  count: true"), [("gpu.count", "must be a whole number, not true or false (got true)")]),
+    "replicas-is-a-decimal": (_seed_with("replicas: 1", "replicas: 2.0"), [("container.replicas", "must be a whole number (got 2.0)")]),
+    "replicas-beyond-int32": (
+        _seed_with("replicas: 1", "replicas: 99999999999999999999"),
+        [("container.replicas", "must be at most 2147483647 (Kubernetes keeps it as a 32-bit integer)")],
+    ),
+    "enabled-is-a-number": (_seed_with("enabled: true", "enabled: 1"), [("ingress.enabled", "must be true or false (got 1)")]),
+    "enabled-is-text": (_seed_with("enabled: true", 'enabled: "yes"'), [("ingress.enabled", "must be true or false (got 'yes')")]),
+    "timeout-is-text": (SEED.replace("  host: text.hypermedia.au", "  host: text.hypermedia.au\n  timeoutSeconds: '600'"), [("ingress.timeoutSeconds", "must be a whole number (got '600')")]),
 }
 
 
@@ -109,6 +132,30 @@ def test_bad_leaf_is_refused_with_file_and_field(case: str, workspace, capsys) -
     assert _tree_digest(out) == before
     assert not (out.parent / "backstage").exists(), "no other output was written either"
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging directory left behind"
+
+
+def test_no_message_shows_a_regular_expression(workspace, capsys) -> None:
+    """Every constrained field says in words what it allows; none of the messages quotes a pattern."""
+    catalog, out = workspace
+    bad = {
+        "serviceName": "Ollama_Phi", "namespace": "ML", "owner": "team a", "serviceCatalog": "a b",
+        "registry": {"host": "https://x", "caBundle": {"secretName": "Bad_Name", "key": "a/b"}},
+        "gpu": {"count": 1, "resourceName": "gpu", "runtimeClassName": "Nvidia"},
+        "ingress": {"enabled": True, "host": "a.example.com", "tls": {"issuerRef": {"name": "Le_Prod"}},
+                    "gateway": {"parentRef": {"name": "G", "namespace": "n"}}},
+        "persistence": {"enabled": True, "storageClass": "Fast_SSD"},
+    }
+    import yaml
+
+    leaf = yaml.safe_load(SEED)
+    leaf.update(bad)
+    (catalog / "bad.yaml").write_text(yaml.safe_dump(leaf))
+    assert cli.main(["validate", "--catalog", str(catalog)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) >= 11, errors
+    for line in errors:
+        assert "pattern" not in line and "^" not in line and "[a-z" not in line and "$'" not in line, line
+        assert " must be " in line, line
 
 
 def test_every_error_of_a_leaf_is_reported_together(workspace, capsys) -> None:

@@ -198,7 +198,7 @@ def test_changing_the_model_list_alone_does_not_change_the_pod_template(synth) -
         ({"customModels": [{"name": "x", "modelfile": "SYSTEM hi"}]}, "customModels[0]", "FROM line"),
         ({"customModels": [{"name": "phi", "from": "llama3.2"}]}, "", "listed twice"),
         ({"customModels": [{"name": "x", "from": "phi", "system": 'a """ b'}]}, "customModels[0]", "cannot contain"),
-        ({"registry": {"host": "https://models.corp"}}, "registry.host", "pattern"),
+        ({"registry": {"host": "https://models.corp"}}, "registry.host", "must be a host name or address"),
         ({"registry": {"host": "models.corp", "caBundle": {"key": "ca.crt"}}}, "registry.caBundle.secretName", "required"),
     ],
 )

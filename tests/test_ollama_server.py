@@ -174,7 +174,7 @@ def test_extra_env_and_labels() -> None:
         ({"max_surge": 0, "max_unavailable": 0}, "cannot both be 0"),
         ({"models": ("bad name",)}, "white space"),
         ({"replicas": -1}, "greater than or equal to 0"),
-        ({"name": "Bad"}, "pattern"),
+        ({"name": "Bad"}, "must be a DNS label"),
         ({"unknown": 1}, "Extra inputs are not permitted"),
     ],
 )

@@ -10,19 +10,33 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from .._ollama_env import check_duration, env_problems
 from ..model_reference import ModelReference, ModelReferenceError, check_digest, split_pinned
-from .._types import DnsLabel, DnsSubdomain, HostName, LabelValue, Quantity, ServiceName, quantity_value
+from .._types import (
+    DataKey,
+    DnsLabel,
+    DnsSubdomain,
+    HostName,
+    HostPort,
+    INT32_MAX,
+    LabelValue,
+    Quantity,
+    ResourceName,
+    ServiceName,
+    StrictModel,
+    quantity_value,
+)
 
 WORKLOAD_TYPE = "OLLAMA_INFERENCE_LOAD"
 """The `workloadType` this library synthesizes; leaves of other types belong to other charts."""
 
 
-class LeafModel(BaseModel):
-    """Base of the leaf's models: camelCase keys, unknown keys rejected, immutable once loaded."""
+class LeafModel(StrictModel):
+    """Base of the leaf's models: camelCase keys, unknown keys rejected, immutable once loaded; integers are
+    whole numbers up to 2**31-1 and booleans `true` or `false` (see `StrictModel`)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -128,7 +142,7 @@ class Resources(LeafModel):
 class Container(LeafModel):
     """Replicas and resources of the Ollama server."""
 
-    replicas: int = Field(default=1, ge=0)
+    replicas: int = Field(default=1, ge=0, le=INT32_MAX)
     """Pods of the server; `0` keeps the objects but runs nothing. Default: `1`."""
     resources: Resources | None = None
     """CPU and memory requests and limits. Default: the platform's defaults."""
@@ -158,7 +172,7 @@ class Gpu(LeafModel):
     """GPUs per replica; `0` means CPU only, and the pod then sees no GPU. Default: `0`."""
     vendor: Literal["nvidia", "amd"] = "nvidia"
     """`nvidia` (`nvidia.com/gpu`) or `amd` (`amd.com/gpu` and the `-rocm` image). Default: `nvidia`."""
-    resource_name: str | None = Field(default=None, pattern=r"^[a-z0-9.-]+/[A-Za-z0-9._-]+$")
+    resource_name: ResourceName | None = None
     """The extended resource, e.g. a MIG slice `nvidia.com/mig-1g.10gb`. Default: the vendor's GPU resource."""
     product: str | None = Field(default=None, max_length=63)
     """Only nodes with this GPU product label (e.g. `NVIDIA-GeForce-RTX-5070-Ti`). Default: any."""
@@ -368,14 +382,14 @@ class CaBundle(LeafModel):
 
     secret_name: DnsSubdomain
     """The Secret in the leaf's namespace."""
-    key: str = Field(default="ca.crt", pattern=r"^[-._a-zA-Z0-9]+$")
+    key: DataKey = "ca.crt"
     """The key of the PEM bundle in the Secret. Default: `ca.crt`."""
 
 
 class Registry(LeafModel):
     """An internal Ollama registry to pull models from instead of registry.ollama.ai."""
 
-    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?(:[0-9]{1,5})?$")]
+    host: HostPort
     """`host[:port]` of the registry, e.g. `models.corp:5000`."""
     insecure: bool = False
     """Plain HTTP (not "skip TLS verification": Ollama has no such switch). Default: `false`."""

@@ -8,6 +8,7 @@ field path, and all errors of all leaves are raised together in one :class:`Cata
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,20 @@ def _message(model: type[BaseModel], error: dict[str, Any]) -> str:
         return f"unknown field{hint}; allowed here: {', '.join(allowed)}"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] not in ("missing", "value_error") and "input" in error:
-        message += f" (got {error['input']!r})"
+        message += f" (got {_shown(error['input'])})"
     return message
+
+
+def _shown(value: Any) -> str:
+    """A value as the YAML had it: `true`, `null`, `'text'`, `2.5`, `{a: 1}`."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return str(value)
 
 
 def validation_errors(file: str, model: type[BaseModel], exc: ValidationError) -> list[LeafError]:
@@ -145,9 +158,44 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 """libyaml's safe loader where PyYAML has it (about ten times faster than the pure-Python one)."""
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping of a YAML file that gives the same key twice."""
+
+    def __init__(self, key: Any, first: yaml.Mark, again: yaml.Mark) -> None:
+        self.key, self.first, self.again = key, first, again
+        super().__init__(f"{key!r} given twice")
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader (libyaml's parser where there is one) refusing a key given twice in one mapping:
+    YAML says keys are unique, and PyYAML would silently keep the last value. Merge keys (`<<`) still work."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            if first is not key_node.start_mark:
+                raise DuplicateKeyError(key, first, key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+
 def _read_yaml(path: Path) -> tuple[Any, LeafError | None]:
     try:
-        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_SafeLoader))
+        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader))
+    except DuplicateKeyError as exc:
+        return None, LeafError(
+            _display(path),
+            "",
+            f"line {exc.again.line + 1}: key {_shown(exc.key)} is given twice (first on line {exc.first.line + 1}); "
+            "a key may appear once in a mapping",
+        )
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
