@@ -1,6 +1,8 @@
 """The cdk8s app of this repository: every leaf in `catalog/` synthesized into `dist/`.
 
 `cdk8s synth` runs this file (see cdk8s.yaml); so can `python main.py`. Importing it synthesizes nothing.
+It uses only the library's public API: `load_catalog`, `OllamaInferenceChart` and the command line's
+`ollama_constructs.cli.main` (what `ollama-constructs synth` runs).
 """
 
 from __future__ import annotations
@@ -9,11 +11,10 @@ import os
 import shutil
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from ollama_constructs import cli
-from ollama_constructs.catalog import load_catalog
+from ollama_constructs import load_catalog  # the catalog layer: it does not start cdk8s's Node process
+from ollama_constructs.cli import main as ollama_constructs_cli
 
 if TYPE_CHECKING:
     import cdk8s
@@ -25,10 +26,16 @@ ARGOCD = Path("argocd")
 
 
 def build_app(catalog_dir: Path | str = CATALOG) -> cdk8s.App:
-    """The app: one chart per leaf of `catalog_dir` (raises CatalogError on any invalid leaf)."""
-    from ollama_constructs import _render  # starts cdk8s's Node process
+    """The app: one chart per leaf of `catalog_dir`, with id `<namespace>.<serviceName>` (raises
+    CatalogError on any invalid leaf). For callers that want the constructs; `main` writes the files."""
+    import cdk8s  # starts cdk8s's Node process: only here, so that `main` can start it tuned (in the CLI)
 
-    return _render.build_app(load_catalog(catalog_dir))
+    from ollama_constructs import OllamaInferenceChart
+
+    app = cdk8s.App()
+    for loaded in load_catalog(catalog_dir).leaves:
+        OllamaInferenceChart(app, f"{loaded.leaf.namespace}.{loaded.leaf.service_name}", loaded)
+    return app
 
 
 def main() -> int:
@@ -44,7 +51,7 @@ def main() -> int:
     catalog = os.environ.get("OLLAMA_CONSTRUCTS_CATALOG", str(CATALOG))
     root = Path(os.environ.get("OLLAMA_CONSTRUCTS_OUTPUT_ROOT", "."))
     outdir = root / OUTDIR
-    status = cli.main(
+    status = ollama_constructs_cli(
         [
             "synth",
             "--catalog",

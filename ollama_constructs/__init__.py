@@ -42,13 +42,15 @@ _EXPORTS = {
     "ParentGateway": ".gateway_exposure",
     "PlatformDefaults": ".catalog",
     "SecretKey": ".ollama_model_pull",
+    "LoadedLeaf": ".catalog",
     "load_catalog": ".catalog",
+    "load_leaf": ".catalog",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._defaults import DEFAULT_OLLAMA_IMAGE
     from .api_key_proxy import ApiKeyProxy, ApiKeyProxyProps
-    from .catalog import CatalogError, CatalogLeaf, PlatformDefaults, load_catalog
+    from .catalog import CatalogError, CatalogLeaf, LoadedLeaf, PlatformDefaults, load_catalog, load_leaf
     from .compute_resources import ComputeResources
     from .gateway_exposure import BackendService, GatewayExposure, GatewayExposureProps, INFERENCE_PATHS, ParentGateway
     from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps, GpuToleration, NodeLabelRequirement
@@ -84,6 +86,7 @@ __all__ = [
     "GpuToleration",
     "INFERENCE_PATHS",
     "Interceptor",
+    "LoadedLeaf",
     "ModelReference",
     "ModelReferenceError",
     "ModelSource",
@@ -102,4 +105,5 @@ __all__ = [
     "PlatformDefaults",
     "SecretKey",
     "load_catalog",
+    "load_leaf",
 ]

@@ -37,7 +37,7 @@ def build_app(catalog: Catalog) -> cdk8s.App:
     """One App with a chart per leaf (for callers that want the constructs; the CLI renders leaf by leaf)."""
     app = cdk8s.App()
     for loaded in catalog.leaves:
-        OllamaInferenceChart(app, chart_id(loaded.leaf), loaded.leaf, platform=catalog.platform)
+        OllamaInferenceChart(app, chart_id(loaded.leaf), loaded)
     return app
 
 

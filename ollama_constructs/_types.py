@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
 from pydantic import ValidationInfo, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -198,9 +198,25 @@ def _scalar_kind(annotation: Any) -> type | None:
 _SCALAR_FIELDS: dict[type, dict[str, type]] = {}
 
 
+def _schema_description(schema: dict[str, Any], model: type) -> None:
+    from ._docs import schema_description
+
+    schema_description(schema, model)
+
+
 class StrictModel(BaseModel):
     """A model whose integer fields take only whole numbers up to `INT32_MAX` (not `true`, `2.0` or `"2"`)
     and whose boolean fields take only `true` or `false` (not `1` or `"yes"`)."""
+
+    model_config = ConfigDict(json_schema_extra=_schema_description)
+
+    @classmethod
+    def __pydantic_on_complete__(cls) -> None:
+        """Once the fields are known (forward references resolved): the signature and field list `help()` shows."""
+        super().__pydantic_on_complete__()
+        from ._docs import document_model
+
+        document_model(cls, aliases=cls.model_config.get("alias_generator") is not None)
 
     @field_validator("*", mode="before")
     @classmethod

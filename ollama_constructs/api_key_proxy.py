@@ -151,6 +151,7 @@ class ApiKeyProxyProps(Props):
         return self
 
 
+@_scope.public_construct
 class ApiKeyProxy(Construct):
     """An API-key check in front of Ollama: nginx admits a request only with `Authorization: Bearer <key>`
     for a key in the Secret `secret_name`, and proxies it to the Ollama Service.

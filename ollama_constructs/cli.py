@@ -12,6 +12,14 @@ from .catalog import Catalog, CatalogError, leaf_json_schema_text, load_catalog
 from .catalog.loader import leaf_files
 
 
+OUTPUTS_RULE = (
+    "Where the outputs go: the manifests into --outdir; the Backstage entities into --backstage-outdir and "
+    "the ArgoCD Applications into --argocd-outdir, which default to the directories 'backstage' and 'argocd' "
+    "beside --outdir (in its parent directory: with the default --outdir dist, ./backstage and ./argocd; with "
+    "--outdir /tmp/out/dist, /tmp/out/backstage and /tmp/out/argocd). Nothing is written anywhere else."
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ollama-constructs", description="Validate catalog leaves and synthesize their Kubernetes manifests."
@@ -28,14 +36,20 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     catalog_args(sub.add_parser("validate", help="check every leaf; exit 1 with every error"))
-    synth = sub.add_parser("synth", help="write one manifest file per leaf, only when every leaf is valid")
+    synth = sub.add_parser(
+        "synth",
+        help="write one manifest file per leaf, only when every leaf is valid",
+        description="Write the manifests of every leaf, and its Backstage entity and ArgoCD Application, "
+        "only when every leaf is valid; each output directory is replaced as a whole, at the end.",
+        epilog=OUTPUTS_RULE,
+    )
     catalog_args(synth)
-    synth.add_argument("--outdir", default="dist", type=Path, help="manifests directory (default: dist)")
+    synth.add_argument("--outdir", default=Path("dist"), type=Path, help="manifests directory (default: dist)")
     synth.add_argument(
         "--backstage-outdir",
-        default="backstage",
+        default=None,
         type=Path,
-        help="Backstage catalog-info entities (default: backstage); '-' writes none",
+        help="Backstage catalog-info entities (default: backstage beside --outdir); '-' writes none",
     )
     synth.add_argument(
         "--jobs",
@@ -45,9 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     synth.add_argument(
         "--argocd-outdir",
-        default="argocd",
+        default=None,
         type=Path,
-        help="ArgoCD Applications, when the platform defaults configure argocd (default: argocd); '-' writes none",
+        help="ArgoCD Applications, when the platform defaults configure argocd (default: argocd beside --outdir); "
+        "'-' writes none",
     )
     catalog_args(sub.add_parser("plan", help="print what each leaf resolves to: sizes, resources, GPU, volume"))
     sub.add_parser("schema", help="print the JSON Schema of a catalog leaf")
@@ -93,11 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _synth_command(args: argparse.Namespace) -> int:
     from . import _synth  # imports no cdk8s: rendering happens in workers, or after loading, in this process
 
-    def optional(path: Path) -> Path | None:
+    def beside_outdir(path: Path | None, name: str) -> Path | None:
+        if path is None:
+            return args.outdir.parent / name  # see OUTPUTS_RULE
         return None if str(path) == "-" else path
 
     outputs = _synth.Outputs(
-        manifests=args.outdir, argocd=optional(args.argocd_outdir), backstage=optional(args.backstage_outdir)
+        manifests=args.outdir,
+        argocd=beside_outdir(args.argocd_outdir, "argocd"),
+        backstage=beside_outdir(args.backstage_outdir, "backstage"),
     )
     catalog_dir = Path(args.catalog)
     expected = len(leaf_files(catalog_dir)) if catalog_dir.is_dir() else 0

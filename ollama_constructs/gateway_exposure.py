@@ -87,6 +87,7 @@ class GatewayExposureProps(Props):
     """Extra labels on every object. Default: none."""
 
 
+@_scope.public_construct
 class GatewayExposure(Construct):
     """Publishes a Service on `https://<host>` through the Gateway API, inference endpoints only.
 

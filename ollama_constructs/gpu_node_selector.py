@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from . import _jsii_host, _pod
 from ._props import Props
+from ._scope import public_construct
 from ._types import DnsSubdomain, LabelValue
 
 NVIDIA_GPU = "nvidia.com/gpu"
@@ -256,6 +257,7 @@ class GpuNodeSelectorProps(Props):
         return self
 
 
+@public_construct
 class GpuNodeSelector(Construct):
     """Applies a GPU request to a cdk8s-plus workload (Deployment, StatefulSet, Job or Pod).
 

@@ -66,6 +66,7 @@ class OllamaAutoscalerProps(Props):
         return self
 
 
+@_scope.public_construct
 class OllamaAutoscaler(Construct):
     """Scales an Ollama workload on its request queue, not on CPU (which says nothing about GPU inference).
 

@@ -7,9 +7,9 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from . import _argocd, _labels
+from . import _argocd, _docs, _labels, _scope
 from ._modelfile import render_modelfile
-from .catalog import CatalogLeaf, PlatformDefaults, apply_platform_defaults
+from .catalog import CatalogLeaf, LoadedLeaf, PlatformDefaults, apply_platform_defaults
 from .catalog.leaf import PinnedModel, Registry
 from .catalog.plan import leaf_sizing, preload_timeout_seconds, served_model_count
 from .compute_resources import ComputeResources
@@ -31,25 +31,40 @@ class OllamaInferenceChart(cdk8s.Chart):
     container and its script), :class:`GpuNodeSelector` (GPU limits and scheduling, or no GPU at all) and,
     when `ingress.enabled`, :class:`GatewayExposure` (Gateway, HTTPRoutes, Certificate). Every object is
     named after `serviceName` and carries the `app.kubernetes.io/*` labels, as do the pod templates.
+
+    Hand it what :func:`~ollama_constructs.load_leaf` or :func:`~ollama_constructs.load_catalog` gives, a
+    :class:`~ollama_constructs.LoadedLeaf` (it carries its platform defaults): ``OllamaInferenceChart(app,
+    "assistant", load_leaf("catalog/assistant.yaml"))``. A :class:`~ollama_constructs.CatalogLeaf` built in
+    Python works too, with the platform defaults as `platform` (default: the built-in ones). Two objects of
+    one kind with the same name (say, a construct added to the chart later) are refused by :meth:`to_json`.
     """
+
+    checks_unique_objects = True
+    """The chart checks its own manifests for duplicate objects (in `to_json`), cheaper than a validation."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
-        leaf: CatalogLeaf,
+        leaf: LoadedLeaf | CatalogLeaf,
         *,
         platform: PlatformDefaults | None = None,
     ) -> None:
-        self.leaf = apply_platform_defaults(leaf, platform or PlatformDefaults())
+        if isinstance(leaf, LoadedLeaf):
+            if platform is not None:
+                raise TypeError(
+                    "a LoadedLeaf carries the platform defaults it was checked with; give `platform` only with a CatalogLeaf"
+                )
+            leaf, platform = leaf.leaf, leaf.platform
+        self.platform = platform or PlatformDefaults()
+        """The platform defaults the leaf was resolved with."""
+        self.leaf = apply_platform_defaults(leaf, self.platform)
         """The leaf with the platform defaults applied."""
         super().__init__(scope, id, namespace=self.leaf.namespace, disable_resource_name_hashes=True)
         leaf = self.leaf
         labels = self._labels()
         self.sizing = leaf_sizing(leaf)
         """Resources, GPU memory, volume size and time budgets derived from the models."""
-        self.platform = platform or PlatformDefaults()
-        """The platform defaults the leaf was resolved with."""
 
         self.server = OllamaServer(self, "Server", self._server_props(labels))
         self.model_pull = OllamaModelPull(
@@ -81,8 +96,14 @@ class OllamaInferenceChart(cdk8s.Chart):
         """The NetworkPolicies of the server (and of the auth proxy)."""
 
     def to_json(self) -> list[Any]:
-        """The chart's manifests, each with its ArgoCD sync wave (see :mod:`ollama_constructs._argocd`)."""
-        return _argocd.with_sync_waves(super().to_json())
+        """The chart's manifests, each with its ArgoCD sync wave (see :mod:`ollama_constructs._argocd`).
+
+        Raises:
+            DuplicateObjectError: when two constructs of the chart define the same object.
+        """
+        manifests = super().to_json()
+        _scope.check_unique_objects(self, manifests)
+        return _argocd.with_sync_waves(manifests)
 
     def _interceptor(self) -> Interceptor:
         a = self.platform.autoscaling
@@ -339,3 +360,6 @@ def model_source(model: PinnedModel, registry: Registry | None) -> ModelSource:
         return ModelSource(ref=full, digest=model.digest, alias=ref.short, insecure=registry.insecure)
     insecure = registry is not None and registry.insecure and ref.host == registry.host
     return ModelSource(ref=ref.short, digest=model.digest, insecure=insecure)
+
+
+_docs.document_class(OllamaInferenceChart)

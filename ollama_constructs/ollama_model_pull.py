@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from . import _checkov, _labels, _pod, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH
 from ._props import Props
+from ._scope import public_construct
 from ._types import DataKey, DnsLabel, DnsSubdomain
 from .compute_resources import ComputeResources
 from .model_reference import ManifestDigest, ModelName
@@ -82,7 +83,7 @@ class SecretKey(Props):
 class OllamaModelPullProps(Props):
     """Which models to pull and build, and how the pull behaves."""
 
-    models: Annotated[tuple[Annotated[ModelSource, BeforeValidator(_source)], ...], Field(min_length=1)]
+    models: Annotated[tuple[Annotated[ModelSource | str, BeforeValidator(_source)], ...], Field(min_length=1)]
     """The models to pull, in order (a plain string is a `ModelSource` ref); each is checked with
     `ollama show`."""
     custom_models: tuple[CustomModelfile, ...] = ()
@@ -150,6 +151,7 @@ def modelfile_key(index: int) -> str:
     return f"custom-{index}.Modelfile"
 
 
+@public_construct
 class OllamaModelPull(Construct):
     """Puts the models on an Ollama pod's model volume before the server starts, and keeps them in line.
 

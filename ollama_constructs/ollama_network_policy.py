@@ -12,6 +12,7 @@ from pydantic import Field
 from . import _labels, _pod
 from ._defaults import OLLAMA_PORT
 from ._props import Props
+from ._scope import public_construct
 from ._types import DnsLabel
 
 PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
@@ -47,6 +48,7 @@ class OllamaNetworkPolicyProps(Props):
     """Extra labels on the policy. Default: none."""
 
 
+@public_construct
 class OllamaNetworkPolicy(Construct):
     """A NetworkPolicy for the Ollama pods (or a proxy in front of them): default deny, then the listed
     callers, the registry and the upstream.

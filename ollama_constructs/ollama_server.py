@@ -151,6 +151,7 @@ class OllamaServerProps(Props):
         return self.keep_alive or ("-1" if self.preload else "5m")
 
 
+@_scope.public_construct
 class OllamaServer(Construct):
     """The Ollama server: `ollama serve` on port 11434 behind a ClusterIP Service on port 80.
 

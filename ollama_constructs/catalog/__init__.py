@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .leaf import WORKLOAD_TYPE, CatalogLeaf
-from .loader import Catalog, CatalogError, LeafError, LoadedLeaf, SkippedLeaf, load_catalog, parse_leaf
+from .loader import Catalog, CatalogError, LeafError, LoadedLeaf, SkippedLeaf, load_catalog, load_leaf, parse_leaf
 from .platform import DEFAULT_OLLAMA_IMAGE, PLATFORM_DEFAULTS_FILE, PlatformDefaults, apply_platform_defaults
 
 SCHEMA_ID = "https://ollama-constructs.dev/schemas/catalog-leaf.schema.json"
@@ -38,5 +38,6 @@ __all__ = [
     "leaf_json_schema",
     "leaf_json_schema_text",
     "load_catalog",
+    "load_leaf",
     "parse_leaf",
 ]

@@ -50,14 +50,21 @@ class CatalogError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LoadedLeaf:
-    """A valid leaf, its file, and the leaf with the platform defaults applied."""
+    """A valid leaf as :func:`load_leaf` and :func:`load_catalog` give it: what to hand
+    :class:`~ollama_constructs.OllamaInferenceChart` (`OllamaInferenceChart(app, "id", loaded)`).
+
+    It holds the leaf as written and the platform defaults it was checked with; `resolved` is the two
+    combined, which is what the chart synthesizes and what `plan` prints.
+    """
 
     file: str
     """The file the leaf came from."""
     leaf: CatalogLeaf
     """The leaf as written."""
     resolved: CatalogLeaf
-    """The leaf with every open field filled from the platform defaults."""
+    """The leaf with every field it leaves open filled from the platform defaults."""
+    platform: PlatformDefaults = PlatformDefaults()
+    """The platform defaults the leaf was resolved and checked with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,34 +284,72 @@ def load_catalog(catalog_dir: Path | str, platform_file: Path | str | None = Non
     leaves: list[LoadedLeaf] = []
     skipped: list[SkippedLeaf] = []
     for path in leaf_files(catalog_dir):
-        file = _display(path)
-        data, error = _read_yaml(path)
-        if error:
-            errors.append(error)
-            continue
-        workload_type = data.get("workloadType")
-        if workload_type is None:
-            errors.append(LeafError(file, "workloadType", f"required; this library reads '{WORKLOAD_TYPE}' leaves"))
-            continue
-        if workload_type != WORKLOAD_TYPE:
-            skipped.append(SkippedLeaf(file, str(workload_type)))
-            continue
-        try:
-            leaf = parse_leaf(file, data)
-        except CatalogError as exc:
-            errors.extend(exc.errors)
-            continue
-        resolved = apply_platform_defaults(leaf, platform)
-        problems = [LeafError(file, v.field, f"{v.message} (rule {v.rule})") for v in policy_violations(resolved)]
-        problems += _sizing_errors(file, resolved)
-        errors.extend(problems)
-        if not problems:
-            leaves.append(LoadedLeaf(file, leaf, resolved))
+        found = _load_file(path, platform)
+        if isinstance(found, LoadedLeaf):
+            leaves.append(found)
+        elif isinstance(found, SkippedLeaf):
+            skipped.append(found)
+        else:
+            errors.extend(found)
 
     errors.extend(_collisions(leaves))
     if errors:
         raise CatalogError(errors)
     return Catalog(tuple(leaves), tuple(skipped), platform)
+
+
+def _load_file(path: Path, platform: PlatformDefaults) -> LoadedLeaf | SkippedLeaf | list[LeafError]:
+    """One leaf file: the valid leaf, a leaf of another workload type, or its errors."""
+    file = _display(path)
+    data, error = _read_yaml(path)
+    if error:
+        return [error]
+    workload_type = data.get("workloadType")
+    if workload_type is None:
+        return [LeafError(file, "workloadType", f"required; this library reads '{WORKLOAD_TYPE}' leaves")]
+    if workload_type != WORKLOAD_TYPE:
+        return SkippedLeaf(file, str(workload_type))
+    try:
+        leaf = parse_leaf(file, data)
+    except CatalogError as exc:
+        return list(exc.errors)
+    resolved = apply_platform_defaults(leaf, platform)
+    problems = [LeafError(file, v.field, f"{v.message} (rule {v.rule})") for v in policy_violations(resolved)]
+    problems += _sizing_errors(file, resolved)
+    return problems or LoadedLeaf(file, leaf, resolved, platform)
+
+
+def load_leaf(path: Path | str, platform_file: Path | str | None = None) -> LoadedLeaf:
+    """Load and check one leaf file, as :func:`load_catalog` checks each of its leaves.
+
+    Args:
+        path: the leaf's YAML file.
+        platform_file: the platform-defaults file. Defaults to `platform-defaults.yaml` beside the leaf,
+            and to the built-in defaults when there is none.
+
+    Returns:
+        The leaf, to hand to :class:`~ollama_constructs.OllamaInferenceChart`.
+
+    Raises:
+        CatalogError: with every error of the leaf (and of the platform file), or when the file is missing
+            or holds a leaf of another `workloadType`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError([LeafError(_display(path), "", "leaf file not found")])
+    explicit = platform_file is not None
+    platform_path = Path(platform_file) if platform_file is not None else path.parent / PLATFORM_DEFAULTS_FILE
+    if explicit and not platform_path.is_file():
+        raise CatalogError([LeafError(_display(platform_path), "", "platform-defaults file not found")])
+    platform = load_platform_defaults(platform_path)
+    found = _load_file(path, platform)
+    if isinstance(found, SkippedLeaf):
+        raise CatalogError(
+            [LeafError(found.file, "workloadType", f"is {found.workload_type}; this library reads '{WORKLOAD_TYPE}' leaves")]
+        )
+    if isinstance(found, list):
+        raise CatalogError(found)
+    return found
 
 
 def _sizing_errors(file: str, leaf: CatalogLeaf) -> list[LeafError]:
