@@ -102,7 +102,9 @@ def _chart_objects(chart: cdk8s.Chart) -> list[tuple[ObjectKey, str]]:
     for node in chart.node.find_all():
         if isinstance(node, cdk8s.ApiObject) and cdk8s.Chart.of(node) is chart:
             key = object_key(node.api_version, node.kind, node.metadata.namespace or default_namespace, node.name)
-            found.append((key, node.node.path))
+            # A cdk8s-plus construct keeps its object as the child `Resource`: name the construct.
+            owner = node.node.scope if node.node.id == "Resource" else None
+            found.append((key, owner.node.path if owner is not None and owner is not chart else node.node.path))
     return found
 
 
