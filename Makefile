@@ -54,9 +54,11 @@ test: setup test-tools
 typecheck: setup
 	$(PY) -m pytest tests/test_typing.py -q
 
-## Rewrite the committed leaf JSON schema and the golden files from the code (review the diff!).
+## Rewrite the committed JSON Schemas (the leaf's, and `plan --format json`'s) and the golden files from the
+## code (review the diff!).
 schema: setup
-	$(PY) -m ollama_constructs schema > schema/catalog-leaf.schema.json
+	$(PY) -m ollama_constructs schema leaf > schema/catalog-leaf.schema.json
+	$(PY) -m ollama_constructs schema plan > schema/plan.schema.json
 
 golden: setup
 	OLLAMA_CONSTRUCTS_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q

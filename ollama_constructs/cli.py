@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .catalog import Catalog, CatalogError, leaf_json_schema_text, load_catalog
+from .catalog import PLATFORM_DEFAULTS_FILE, Catalog, CatalogError, leaf_json_schema_text, load_catalog
 from .catalog.loader import leaf_files
 
 
@@ -64,9 +64,27 @@ def _parser() -> argparse.ArgumentParser:
         help="ArgoCD Applications, when the platform defaults configure argocd (default: argocd beside --outdir); "
         "'-' writes none",
     )
-    catalog_args(sub.add_parser("plan", help="print what each leaf resolves to: sizes, resources, GPU, volume"))
-    sub.add_parser("schema", help="print the JSON Schema of a catalog leaf")
+    plan = sub.add_parser(
+        "plan",
+        help="print what each leaf resolves to: models, resources, GPU, volume, time budgets, exposure, auth",
+        description="Print what each leaf resolves to, every fact once, and where each value came from.",
+    )
+    catalog_args(plan)
+    plan.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or json, in the shape of schema/plan.schema.json (`ollama-constructs schema plan`)",
+    )
+    schema = sub.add_parser("schema", help="print the JSON Schema of a catalog leaf (or of `plan --format json`)")
+    schema.add_argument("what", nargs="?", choices=("leaf", "plan"), default="leaf", help="leaf (default) or plan")
     return parser
+
+
+def _platform_origin(args: argparse.Namespace) -> str:
+    """Where the platform defaults came from: the file named, the catalog's own, or the built-in ones."""
+    path = args.platform if args.platform is not None else Path(args.catalog) / PLATFORM_DEFAULTS_FILE
+    return str(path) if path.is_file() else "built-in (no platform-defaults.yaml)"
 
 
 def _load(args: argparse.Namespace) -> Catalog | None:
@@ -86,7 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 invalid catalog, 2 usage)."""
     args = _parser().parse_args(argv)
     if args.command == "schema":
-        sys.stdout.write(leaf_json_schema_text())
+        if args.what == "plan":
+            from .catalog.plan import plan_json_schema_text
+
+            sys.stdout.write(plan_json_schema_text())
+        else:
+            sys.stdout.write(leaf_json_schema_text())
         return 0
     if args.command == "synth":
         return _synth_command(args)
@@ -98,9 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ok: {loaded.file} ({loaded.leaf.namespace}/{loaded.leaf.service_name})")
         return 0
     if args.command == "plan":
-        from .catalog.plan import describe
+        from .catalog.plan import plan_json, plan_text
 
-        print("\n\n".join("\n".join(describe(loaded)) for loaded in catalog.leaves))
+        render = plan_json if args.format == "json" else plan_text
+        sys.stdout.write(render(catalog, _platform_origin(args)))
         return 0
     raise AssertionError(f"unknown command {args.command!r}")
 

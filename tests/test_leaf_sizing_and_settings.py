@@ -231,13 +231,12 @@ def test_plan_prints_what_each_leaf_resolves_to(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     for words in (
         "ml-workloads/ollama-phi (dev)",
-        "llama3.1:8b: 4.9 GB download",
-        "preset: auto; recommended: medium",
-        "resources: cpu 2 / 8, memory 7Gi / 9Gi",
-        "GPU: 1 x nvidia.com/gpu, at least 7 GiB per GPU",
-        "volume: ollama-phi-models (10Gi), ReadWriteOnce",
-        "time budgets: progressDeadlineSeconds",
-        "platform defaults applied: ollama.image=docker.io/ollama/ollama:0.32.15",
+        "primary llama3.1:8b: 4.9 GB download",
+        "resources: auto, as no container.resources are given: CPU request 2, limit 8; memory request 7Gi, limit 9Gi",
+        "GPU: 1 × nvidia.com/gpu per replica, on nodes whose GPUs have at least 7 GiB (what the models need)",
+        "model volume: the claim ollama-phi-models of 10Gi (twice the models' download size), ReadWriteOnce",
+        "time budgets: a rollout may take",
+        "image: docker.io/ollama/ollama:0.32.15 (platform default)",
     ):
         assert words in out, (words, out)
 
