@@ -8,6 +8,7 @@ or the `.crds` cache of `make crds`) and are skipped, saying so, when none is.
 from __future__ import annotations
 
 import hashlib
+import os
 import http.server
 import importlib.util
 import json
@@ -261,3 +262,35 @@ def test_a_property_named_description_is_kept() -> None:
         "properties": {"description": {"type": "string"}},
         "x-kubernetes-validations": [{"rule": "self.description != ''", "message": "m"}],
     }
+
+
+@needs_upstream
+@pytest.mark.slow
+def test_make_imports_regenerates_the_committed_imports(tmp_path: Path) -> None:
+    """`make imports` (scripts/import-crds.sh) from the pinned CRDs gives exactly the committed `imports/`."""
+    import shutil
+    import subprocess
+
+    work = tmp_path / "repo"
+    work.mkdir()
+    for name in ("scripts", "crds"):
+        shutil.copytree(REPO / name, work / name)
+    shutil.copy(REPO / "package.json", work)
+    (work / "node_modules").symlink_to(REPO / "node_modules")
+    result = subprocess.run(
+        ["bash", "scripts/import-crds.sh", str(UPSTREAM)],
+        cwd=work, capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.relative_to(root) != Path("__init__.py")
+        }
+
+    generated, committed = tree(work / "imports"), tree(REPO / "imports")
+    assert sorted(generated) == sorted(committed)
+    assert [name for name in generated if generated[name] != committed[name]] == []
