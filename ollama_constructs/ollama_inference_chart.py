@@ -362,4 +362,8 @@ def model_source(model: PinnedModel, registry: Registry | None) -> ModelSource:
     return ModelSource(ref=ref.short, digest=model.digest, insecure=insecure)
 
 
-_docs.document_class(OllamaInferenceChart)
+_docs.document_class(
+    OllamaInferenceChart,
+    "Add the chart of one leaf to `scope` (an App) under `id`; `leaf` is a LoadedLeaf, or a CatalogLeaf with "
+    "its `platform` defaults (default: the built-in ones).",
+)
