@@ -18,6 +18,7 @@ _EXPORTS = {
     "ComputeResources": ".compute_resources",
     "CustomModelfile": ".ollama_model_pull",
     "DEFAULT_OLLAMA_IMAGE": "._defaults",
+    "DuplicateObjectError": "._scope",
     "GatewayExposure": ".gateway_exposure",
     "GatewayExposureProps": ".gateway_exposure",
     "GpuNodeSelector": ".gpu_node_selector",
@@ -49,6 +50,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._defaults import DEFAULT_OLLAMA_IMAGE
+    from ._scope import DuplicateObjectError
     from .api_key_proxy import ApiKeyProxy, ApiKeyProxyProps
     from .catalog import CatalogError, CatalogLeaf, LoadedLeaf, PlatformDefaults, load_catalog, load_leaf
     from .compute_resources import ComputeResources
@@ -79,6 +81,7 @@ __all__ = [
     "ComputeResources",
     "CustomModelfile",
     "DEFAULT_OLLAMA_IMAGE",
+    "DuplicateObjectError",
     "GatewayExposure",
     "GatewayExposureProps",
     "GpuNodeSelector",

@@ -16,8 +16,7 @@ from constructs import Construct
 from pydantic import BaseModel, ValidationError
 
 import ollama_constructs as oc
-from ollama_constructs import CatalogError, LoadedLeaf, OllamaInferenceChart, load_leaf
-from ollama_constructs._scope import DuplicateObjectError
+from ollama_constructs import CatalogError, DuplicateObjectError, LoadedLeaf, OllamaInferenceChart, load_leaf
 from tests.conftest import REPO, SEED_LEAF_FILE
 
 PUBLIC = {name: getattr(oc, name) for name in oc.__all__}
