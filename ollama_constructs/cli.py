@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "plan":
         from .catalog.plan import describe
 
-        print("\n\n".join("\n".join(describe(loaded)) for loaded in catalog.leaves))
+        print("\n\n".join("\n".join(describe(loaded, catalog.platform)) for loaded in catalog.leaves))
         return 0
     raise AssertionError(f"unknown command {args.command!r}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .leaf import CatalogLeaf
 from .loader import LoadedLeaf
+from .platform import PlatformDefaults, network_facts
 from .sizing import SizingPlan, known_model, plan_sizing, startup_timeout_seconds
 
 
@@ -27,9 +28,10 @@ def leaf_sizing(leaf: CatalogLeaf) -> SizingPlan:
             and a model's size is not known.
     """
     ollama = leaf.ollama
+    resources = leaf.container.resources
     return plan_sizing(
         sized_models(leaf),
-        preset=None if leaf.container.resources is not None else (leaf.preset or "auto"),
+        preset=None if resources is not None and resources.sets_compute else (leaf.preset or "auto"),
         volume_auto=leaf.persistence.enabled and leaf.persistence.size == "auto",
         context_length=ollama.context_length or 4096,
         num_parallel=ollama.num_parallel or 1,
@@ -37,6 +39,10 @@ def leaf_sizing(leaf: CatalogLeaf) -> SizingPlan:
         flash_attention=ollama.flash_attention,
         gpu_count=leaf.gpu.count,
         max_loaded_models=ollama.max_loaded_models or served_model_count(leaf),
+        # Node disk (sizing.disk_sizing): the models are in an emptyDir unless persistence is on.
+        models_in_empty_dir=not leaf.persistence.enabled,
+        ephemeral_storage_request=None if resources is None else resources.requests.ephemeral_storage,
+        ephemeral_storage_limit=None if resources is None else resources.limits.ephemeral_storage,
     )
 
 
@@ -50,7 +56,7 @@ def preload_timeout_seconds(leaf: CatalogLeaf) -> int:
     return startup_timeout_seconds(None if known is None else known.download_bytes)
 
 
-def describe(loaded: LoadedLeaf) -> list[str]:
+def describe(loaded: LoadedLeaf, platform: PlatformDefaults | None = None) -> list[str]:
     """The `plan` printout of one leaf: what was resolved and where each value came from."""
     leaf, resolved = loaded.leaf, loaded.resolved
     lines = [f"{loaded.file}: {resolved.namespace}/{resolved.service_name} ({resolved.environment})"]
@@ -75,6 +81,7 @@ def describe(loaded: LoadedLeaf) -> list[str]:
     lines.append(f"  image: {resolved.ollama.image}")
     defaults = _platform_values(leaf, resolved)
     lines.append("  platform defaults applied: " + (", ".join(defaults) if defaults else "none"))
+    lines += [f"  {topic}: {text}" for topic, text in network_facts(leaf, platform or PlatformDefaults())]
     return lines
 
 
