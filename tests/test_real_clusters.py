@@ -414,3 +414,10 @@ def test_plan_says_which_certificate_setup_a_leaf_uses(tmp_path, capsys, platfor
         (tmp_path / "platform-defaults.yaml").write_text(platform)
     assert cli.main(["plan", "--catalog", str(tmp_path)]) == 0
     assert words in capsys.readouterr().out
+
+
+def test_the_acme_account_is_checked_when_the_platform_is_loaded(tmp_path) -> None:
+    errors = refused(tmp_path, "ingress:\n  certificates: acmeHttp01\n  acme:\n    server: http://acme.example.com/directory\n")
+    assert any("platform-defaults.yaml: ingress.acme.server: String should match pattern" in e for e in errors), errors
+    errors = refused(tmp_path, "ingress:\n  certificates: http01\n")
+    assert any("platform-defaults.yaml: ingress.certificates: Input should be 'issuer' or 'acmeHttp01'" in e for e in errors), errors

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field
 
 from .. import _gpu_labels
 from .._defaults import DEFAULT_OLLAMA_IMAGE
@@ -45,7 +45,7 @@ class PlatformOllama(LeafModel):
 class PlatformAcme(LeafModel):
     """The ACME server and contact of the per-leaf HTTP-01 Issuers."""
 
-    server: HttpUrl = HttpUrl("https://acme-v02.api.letsencrypt.org/directory")
+    server: Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")] = "https://acme-v02.api.letsencrypt.org/directory"
     """The ACME directory. Default: Let's Encrypt production (`https://acme-v02.api.letsencrypt.org/directory`)."""
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     """Contact address of the ACME accounts (expiry notices). Default: none."""
