@@ -145,7 +145,7 @@ def make_leaf(seed: int, index: int, fields: set[str] | None = None, profiles: i
     elif gpu_kind == "amd":
         gpu = {"count": 1, "vendor": "amd"}
         if rng.random() < 0.5:
-            gpu["family"] = "RDNA3"
+            gpu["family"] = "GC_11_0_0"
     if gpu_kind != "cpu" or rng.random() < 0.5:
         leaf["gpu"] = gpu
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 # Lazy: `import ollama_constructs.catalog` (and `ollama-constructs validate`) must not start cdk8s's Node
 # process; the constructs load on first use.
 _EXPORTS = {
+    "AcmeHttp01": ".gateway_exposure",
     "ApiKeyProxy": ".api_key_proxy",
     "ApiKeyProxyProps": ".api_key_proxy",
     "BackendService": ".gateway_exposure",
+    "ClusterDns": ".ollama_network_policy",
     "CatalogError": ".catalog",
     "CatalogLeaf": ".catalog",
     "ComputeResources": ".compute_resources",
@@ -54,13 +56,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .api_key_proxy import ApiKeyProxy, ApiKeyProxyProps
     from .catalog import CatalogError, CatalogLeaf, LoadedLeaf, PlatformDefaults, load_catalog, load_leaf
     from .compute_resources import ComputeResources
-    from .gateway_exposure import BackendService, GatewayExposure, GatewayExposureProps, INFERENCE_PATHS, ParentGateway
+    from .gateway_exposure import (
+        AcmeHttp01,
+        BackendService,
+        GatewayExposure,
+        GatewayExposureProps,
+        INFERENCE_PATHS,
+        ParentGateway,
+    )
     from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps, GpuToleration, NodeLabelRequirement
     from .model_reference import ModelReference, ModelReferenceError
     from .ollama_autoscaler import Interceptor, OllamaAutoscaler, OllamaAutoscalerProps
     from .ollama_inference_chart import OllamaInferenceChart
     from .ollama_model_pull import CustomModelfile, ModelSource, OllamaModelPull, OllamaModelPullProps, SecretKey
-    from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
+    from .ollama_network_policy import ClusterDns, OllamaNetworkPolicy, OllamaNetworkPolicyProps
     from .ollama_server import ModelVolume, OllamaServer, OllamaServerProps
 
 
@@ -73,10 +82,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AcmeHttp01",
     "ApiKeyProxy",
     "ApiKeyProxyProps",
     "BackendService",
     "CatalogError",
+    "ClusterDns",
     "CatalogLeaf",
     "ComputeResources",
     "CustomModelfile",

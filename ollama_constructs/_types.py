@@ -123,6 +123,31 @@ ResourceName = Annotated[
 ]
 """An extended resource such as `nvidia.com/gpu` or `nvidia.com/mig-1g.10gb`."""
 
+LabelKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=317),
+    Form(
+        r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$",
+        "a label key: an optional DNS-name prefix and '/', then at most 63 letters, digits, '-', '_' or '.', "
+        "starting and ending with a letter or digit (e.g. k8s-app)",
+    ),
+]
+"""A Kubernetes label key: `[<DNS subdomain>/]<name of at most 63 characters>`."""
+
+HttpsUrl = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    Form(r"^https://[^\s/]+(/\S*)?$", "an https:// URL without spaces (e.g. https://acme-v02.api.letsencrypt.org/directory)"),
+]
+"""An `https://` URL, such as an ACME directory."""
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    Form(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an e-mail address (name@example.com)"),
+]
+"""An e-mail address."""
+
 HostPort = Annotated[
     str,
     StringConstraints(min_length=1, max_length=259),

@@ -4,7 +4,8 @@ Ollama has no authentication of its own. The proxy is nginx, configured by the l
 is rendered from the package file `ollama_constructs/proxy/nginx.conf.template`, whose placeholders are
 upper-case names between two at-signs (`@UPSTREAM_ADDRESS@`); the template's header lists them. The
 entrypoint `ollama_constructs/proxy/entrypoint.sh` (POSIX sh) turns the Secret's key file into an nginx
-`map` include at start, then runs nginx in the foreground.
+`map` include, runs nginx in the foreground, and rewrites the map and reloads nginx whenever the file
+changes (the kubelet updates a mounted Secret in place), so keys are added and revoked without a restart.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return text
 
 
+def _host_header(service: str, namespace: str | None, port: int) -> str:
+    """`<service>.<namespace>.svc[:<port>]`: the Host header of requests to a Service."""
+    host = f"{service}.{namespace}.svc" if namespace else service
+    return host if port == 80 else f"{host}:{port}"
+
+
 @_jsii_host.shared(maxsize=1)
 def _one_mebibyte() -> cdk8s.Size:
     """1 MiB, made once (every jsii object costs a call into Node)."""
@@ -131,6 +138,10 @@ class ApiKeyProxyProps(Props):
     """The Ollama Service's port. Default: the `upstream` Service's port, else `80`."""
     timeout_seconds: int = Field(default=600, ge=1, le=86_400)
     """nginx's read and send timeouts towards Ollama, long enough for long streamed answers. Default: `600`."""
+    keys_reload_seconds: int = Field(default=5, ge=1, le=3600)
+    """How often the entrypoint checks the key file for changes. A changed Secret reaches the pod when the
+    kubelet next syncs it (its sync period, a minute by default, plus its cache's delay), so a revoked key
+    stops working within about a minute and this many seconds. Default: `5`."""
     max_body_size: NginxSize = "64m"
     """The largest request body (chat requests may carry images), in nginx's notation. Default: `64m`."""
     replicas: int = Field(default=2, ge=0)
@@ -139,9 +150,16 @@ class ApiKeyProxyProps(Props):
     """The nginx image; it must have `sh` and nginx on PATH. Default:
     `docker.io/nginxinc/nginx-unprivileged:1.30.5-alpine`."""
     resources: ComputeResources = ComputeResources(
-        cpu_request="50m", cpu_limit="500m", memory_request="32Mi", memory_limit="128Mi"
+        cpu_request="50m",
+        cpu_limit="500m",
+        memory_request="32Mi",
+        memory_limit="128Mi",
+        ephemeral_storage_request="64Mi",
+        ephemeral_storage_limit="256Mi",
     )
-    """Requests and limits of the nginx container. Default: 50m/500m CPU, 32Mi/128Mi memory."""
+    """Requests and limits of the nginx container. Default: 50m/500m CPU, 32Mi/128Mi memory, 64Mi/256Mi node
+    disk (its temp and cache emptyDirs stay small: bodies are not buffered; and its log, which the kubelet
+    rotates at 10Mi by default)."""
     labels: Mapping[str, str] = Field(default_factory=dict)
     """Extra labels on every object and pod (e.g. `app.kubernetes.io/part-of`). Default: none."""
 
@@ -160,8 +178,10 @@ class ApiKeyProxy(Construct):
     Accepted requests go to Ollama over HTTP/1.1 without the Authorization header, with `Host` set to the
     upstream, unbuffered both ways (streamed NDJSON and SSE answers arrive as they are produced), with read
     and send timeouts of `timeout_seconds` and bodies up to `max_body_size`. nginx answers `/healthz` itself,
-    without a key. The access log names no header, so keys never reach the logs. The keys are read when a
-    pod starts: restart the Deployment after changing the Secret.
+    without a key. The access log names no header, so keys never reach the logs. Changes of the Secret
+    take effect without a restart: the Secret is mounted as a directory (never with subPath), which the
+    kubelet updates in place, and the entrypoint reloads nginx when the key file changes (every
+    `keys_reload_seconds`); a revoked key is refused from then on, answers in flight finish.
 
     The upstream is the keyword `upstream` (preferred: e.g. `OllamaServer.service`), or the props'
     `upstream_service_name` and `upstream_port`.
@@ -188,11 +208,15 @@ class ApiKeyProxy(Construct):
         self.props = props
         p = props
         namespace = _scope.namespace_of(scope)
-        upstream_host, upstream_port = self._upstream(upstream, namespace)
+        upstream_host, upstream_port, host_header = self._upstream(upstream, namespace)
         self.upstream_host: str = upstream_host
         """The Ollama Service's host name as nginx resolves it (`<service>.<namespace>.svc` across namespaces)."""
         self.upstream_port: int = upstream_port
         """The Ollama Service's port the proxy sends to."""
+        self.upstream_host_header: str = host_header
+        """The Host header sent upstream: the Service's namespace-qualified name `<service>.<namespace>.svc`
+        (with `:<port>` unless 80), which a KEDA HTTP interceptor upstream routes by, never a bare name that a
+        same-named Service of another namespace shares."""
         instance = f"{p.name}-auth"
         labels = {
             **_labels.object_labels(instance, "auth-proxy", p.labels),
@@ -253,13 +277,14 @@ class ApiKeyProxy(Construct):
         self.url: str = f"http://{instance}.{namespace}.svc" if namespace else f"http://{instance}"
         """The in-cluster URL of the authenticated Ollama API."""
 
-    def _upstream(self, upstream: kplus.Service | None, own_namespace: str | None) -> tuple[str, int]:
-        """The upstream's host (qualified with its namespace when that differs from ours) and port."""
+    def _upstream(self, upstream: kplus.Service | None, own_namespace: str | None) -> tuple[str, int, str]:
+        """The upstream's host (qualified with its namespace when that differs from ours), port and Host header."""
         p = self.props
         if upstream is None:
             if p.upstream_service_name is None:
                 raise ValueError("ApiKeyProxy needs the upstream: pass `upstream=` or set upstream_service_name")
-            return p.upstream_service_name, p.upstream_port or 80
+            port = p.upstream_port or 80
+            return p.upstream_service_name, port, _host_header(p.upstream_service_name, own_namespace, port)
         if p.upstream_service_name is not None:
             raise ValueError("give the upstream either as `upstream=` or as upstream_service_name, not both")
         if p.upstream_port is not None:
@@ -271,11 +296,12 @@ class ApiKeyProxy(Construct):
         host = name
         if upstream_namespace and upstream_namespace != own_namespace:
             host = f"{name}.{upstream_namespace}.svc"
-        return host, p.upstream_port or port
+        port = p.upstream_port or port
+        return host, port, _host_header(name, upstream_namespace or own_namespace, port)
 
     def _nginx_conf(self) -> str:
         p = self.props
-        host_header = self.upstream_host if self.upstream_port == 80 else f"{self.upstream_host}:{self.upstream_port}"
+        host_header = self.upstream_host_header
         return render(
             proxy_file(TEMPLATE),
             {
@@ -307,6 +333,7 @@ class ApiKeyProxy(Construct):
         config = kplus.Volume.from_config_map(self, "ConfigVolume", self.config_map, name="auth-config")
         return [
             kplus.VolumeMount(path=CONFIG_DIR, volume=config, read_only=True),
+            # The whole volume, never a subPath: the kubelet then swaps in a changed Secret's files.
             kplus.VolumeMount(path=KEYS_DIR, volume=keys, read_only=True),
             kplus.VolumeMount(path=MAP_DIR, volume=key_map),
             kplus.VolumeMount(path=RUN_DIR, volume=kplus.Volume.from_empty_dir(self, "Tmp", "tmp")),
@@ -319,6 +346,7 @@ class ApiKeyProxy(Construct):
             "OLLAMA_AUTH_KEYS_FILE": KEYS_FILE,
             "OLLAMA_AUTH_MAP_FILE": MAP_FILE,
             "OLLAMA_AUTH_NGINX_CONF": f"{CONFIG_DIR}/nginx.conf",
+            "OLLAMA_AUTH_RELOAD_INTERVAL_SECONDS": str(p.keys_reload_seconds),
         }
         container = self.deployment.add_container(
             name="nginx",

@@ -8,14 +8,17 @@ from typing import Literal
 import cdk8s
 import cdk8s_plus_28 as kplus
 from constructs import Construct
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from . import _labels, _scope
 from ._props import Props
-from ._types import DnsLabel, HostName
+from ._types import DnsLabel, EmailAddress, HostName, HttpsUrl
 from .imports.certmanager.io import cert_manager as cm
 from .imports.gatewayapi.io.k8s.networking import gateway as gw
 
+
+LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory"
+"""Let's Encrypt's production ACME directory."""
 
 INFERENCE_PATHS: tuple[tuple[Literal["PathPrefix", "Exact"], str], ...] = (
     ("PathPrefix", "/v1"),
@@ -51,6 +54,15 @@ class ParentGateway(Props):
     the route."""
 
 
+class AcmeHttp01(Props):
+    """An ACME account whose HTTP-01 challenges are answered through the dedicated Gateway."""
+
+    server: HttpsUrl = LETSENCRYPT_PRODUCTION
+    """The ACME directory URL. Default: Let's Encrypt production."""
+    email: EmailAddress | None = None
+    """Contact address of the account (expiry notices). Default: none."""
+
+
 class BackendService(Props):
     """A Service the route sends traffic to, possibly in another namespace."""
 
@@ -77,7 +89,13 @@ class GatewayExposureProps(Props):
     issuer_kind: Literal["Issuer", "ClusterIssuer"] = "ClusterIssuer"
     """Kind of the cert-manager issuer. Default: `ClusterIssuer`."""
     issuer_name: DnsLabel = "letsencrypt-prod"
-    """Name of the cert-manager issuer. Default: `letsencrypt-prod`."""
+    """Name of the cert-manager issuer. It must prove the host without this Gateway (a DNS-01 ACME issuer,
+    a CA or Vault issuer), or be an Issuer whose HTTP-01 solver names this Gateway: cert-manager's Gateway
+    solver attaches its challenge route to the `parentRefs` written in the issuer. Default: `letsencrypt-prod`."""
+    acme_http01: AcmeHttp01 | None = None
+    """Issue the certificate from an ACME Issuer `<name>-acme` made here, whose HTTP-01 solver attaches
+    its challenge route to this Gateway's `http` listener; `issuer_kind` and `issuer_name` are then not
+    used. Not with `parent`. Default: none (the issuer `issuer_kind`/`issuer_name`)."""
     timeout_seconds: int = Field(default=600, ge=1, le=86_400)
     """Request timeout of the route, long enough for streamed answers. Default: `600`."""
     backend: BackendService | None = None
@@ -85,6 +103,12 @@ class GatewayExposureProps(Props):
     autoscaler's interceptor in its own namespace). Default: the `service`."""
     labels: Mapping[str, str] = Field(default_factory=dict)
     """Extra labels on every object. Default: none."""
+
+    @model_validator(mode="after")
+    def _acme_needs_own_gateway(self) -> GatewayExposureProps:
+        if self.acme_http01 is not None and self.parent is not None:
+            raise ValueError("acme_http01 solves through a dedicated Gateway; a shared Gateway (parent) holds its own certificate")
+        return self
 
 
 @_scope.public_construct
@@ -98,7 +122,12 @@ class GatewayExposure(Construct):
         Service's port, with request and backend timeouts of `timeout_seconds`;
       * an HTTPRoute `<name>-redirect` on the `http` listener answering 301 to the HTTPS URL;
       * a cert-manager Certificate `<name>-tls` for the host, stored in the Secret `<name>-tls`: the
-        certificate lives beside the Gateway that serves it.
+        certificate lives beside the Gateway that serves it;
+      * with `acme_http01`, an ACME Issuer `<name>-acme` (account key in the Secret `<name>-acme-account`,
+        made by cert-manager) whose HTTP-01 solver attaches to this Gateway's `http` listener: cert-manager
+        creates the challenge HTTPRoute with the solver's `parentRefs` (cert-manager
+        `pkg/issuer/acme/http/httproute.go`), so only an issuer naming this Gateway can solve for it. Its
+        exact-path route wins over the redirect route on the same listener.
 
     Shared mode (`parent`) synthesizes only the HTTPRoute `<name>` (the `Resource` child), attached to the
     platform's Gateway; that Gateway's listener holds the certificate (typically a wildcard the platform
@@ -144,6 +173,8 @@ class GatewayExposure(Construct):
 
         self.certificate: cm.Certificate | None = None
         """The host's certificate (dedicated mode)."""
+        self.issuer: cm.Issuer | None = None
+        """The per-Gateway ACME Issuer (dedicated mode with `acme_http01`)."""
         self.gateway: gw.Gateway | None = None
         """The dedicated Gateway (dedicated mode)."""
         self.redirect_route: gw.HttpRoute | None = None
@@ -191,6 +222,10 @@ class GatewayExposure(Construct):
 
     def _dedicated(self, labels: dict[str, str]) -> None:
         p = self.props
+        issuer_kind, issuer_name = p.issuer_kind, p.issuer_name
+        if p.acme_http01 is not None:
+            self.issuer = self._acme_issuer(p.acme_http01, labels)
+            issuer_kind, issuer_name = "Issuer", self.issuer.name
         self.certificate = cm.Certificate(
             self,
             "Certificate",
@@ -198,7 +233,7 @@ class GatewayExposure(Construct):
             spec=cm.CertificateSpec(
                 secret_name=self.tls_secret_name,
                 dns_names=[p.host],
-                issuer_ref=cm.CertificateSpecIssuerRef(name=p.issuer_name, kind=p.issuer_kind, group="cert-manager.io"),
+                issuer_ref=cm.CertificateSpecIssuerRef(name=issuer_name, kind=issuer_kind, group="cert-manager.io"),
             ),
         )
         self.gateway = gw.Gateway(
@@ -246,5 +281,33 @@ class GatewayExposure(Construct):
                         ]
                     )
                 ],
+            ),
+        )
+
+    def _acme_issuer(self, acme: AcmeHttp01, labels: dict[str, str]) -> cm.Issuer:
+        name = self.props.name
+        return cm.Issuer(
+            self,
+            "Issuer",
+            metadata=cdk8s.ApiObjectMetadata(name=f"{name}-acme", labels=labels),
+            spec=cm.IssuerSpec(
+                acme=cm.IssuerSpecAcme(
+                    server=acme.server,
+                    email=acme.email,
+                    private_key_secret_ref=cm.IssuerSpecAcmePrivateKeySecretRef(name=f"{name}-acme-account"),
+                    solvers=[
+                        cm.IssuerSpecAcmeSolvers(
+                            http01=cm.IssuerSpecAcmeSolversHttp01(
+                                gateway_http_route=cm.IssuerSpecAcmeSolversHttp01GatewayHttpRoute(
+                                    parent_refs=[
+                                        cm.IssuerSpecAcmeSolversHttp01GatewayHttpRouteParentRefs(
+                                            name=name, section_name="http", kind="Gateway", group="gateway.networking.k8s.io"
+                                        )
+                                    ]
+                                )
+                            )
+                        )
+                    ],
+                )
             ),
         )

@@ -16,7 +16,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
-from . import _jsii_host, _pod
+from . import _gpu_labels, _jsii_host, _pod
 from ._props import Props
 from ._scope import public_construct
 from ._types import DnsSubdomain, LabelValue
@@ -31,17 +31,7 @@ VENDOR_DOMAINS: Mapping[str, str] = {"nvidia": "nvidia.com", "amd": "amd.com"}
 DEFAULT_RESOURCES: Mapping[str, str] = {"nvidia": NVIDIA_GPU, "amd": AMD_GPU}
 """The resource (and taint key) used when `resource_name` is not given."""
 
-NVIDIA_FAMILIES = (
-    "maxwell",
-    "pascal",
-    "volta",
-    "turing",
-    "ampere",
-    "ada-lovelace",
-    "hopper",
-    "blackwell",
-    "rubin",
-)
+NVIDIA_FAMILIES = _gpu_labels.NVIDIA_FAMILIES
 """The values GPU Feature Discovery writes to `nvidia.com/gpu.family` (`getArchFamily`), oldest first."""
 
 BLACKWELL_COMPUTE_MAJORS = ("10", "12")
@@ -51,14 +41,17 @@ BLACKWELL_COMPUTE_MAJORS = ("10", "12")
 GFD learnt the `blackwell` family only in v0.18.0 (April 2025) and older GFD labels Blackwell nodes
 `undefined`, whereas `gpu.compute.major` is published by every GFD version."""
 
-AMD_VIDEO_GID = 44
+AMD_FAMILIES = _gpu_labels.AMD_FAMILIES
+"""The values the ROCm node labeller writes to `amd.com/gpu.family` (see :data:`_gpu_labels.AMD_FAMILIES`)."""
+
+AMD_VIDEO_GROUP_IDS = _gpu_labels.AMD_VIDEO_GROUP_IDS
 """`video`: owns `/dev/dri/card*`. GID 44 is fixed by Debian/Ubuntu's base-passwd; Fedora/RHEL use 39."""
-AMD_RENDER_GID = 109
+AMD_RENDER_GROUP_IDS = _gpu_labels.AMD_RENDER_GROUP_IDS
 """`render`: owns `/dev/dri/renderD*` and `/dev/kfd`. A dynamically allocated system group, so its GID
-varies by host: 109 on stock Ubuntu 20.04/22.04 (the value ROCm's own ROCm-docker images use), but
-104, 105, 110 or 992 elsewhere. Check with `getent group render` on a GPU node."""
-AMD_DEVICE_GROUPS = (AMD_VIDEO_GID, AMD_RENDER_GID)
-"""The default `supplemental_groups` of an AMD GPU pod."""
+varies by host: 109 on Ubuntu 20.04 (and in ROCm's ROCm-docker images), 110 on Ubuntu 22.04, 992 on
+Ubuntu 24.04. Check with `getent group render` on a GPU node."""
+AMD_DEVICE_GROUPS = tuple(sorted({*AMD_VIDEO_GROUP_IDS, *AMD_RENDER_GROUP_IDS}))
+"""The default `supplemental_groups` of an AMD GPU pod: every video and render GID above."""
 
 _NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _QUALIFIED_NAME = re.compile(rf"^(?:(?P<prefix>[^/]+)/)?(?P<name>{_NAME})$")
@@ -186,7 +179,9 @@ class GpuNodeSelectorProps(Props):
     """Required GPU architecture. NVIDIA: one of the GFD `nvidia.com/gpu.family` values (maxwell,
     pascal, volta, turing, ampere, ada-lovelace, hopper, blackwell, rubin); `blackwell` is selected by
     `nvidia.com/gpu.compute.major` In (10, 12) instead, since GFD before v0.18.0 labels Blackwell
-    `undefined`. AMD: the `amd.com/gpu.family` value. Default: any architecture."""
+    `undefined`. AMD: one of the ROCm node labeller's `amd.com/gpu.family` values (:data:`AMD_FAMILIES`:
+    `AI` for Instinct MI100-MI300, `NV` for RDNA 1 and 2, `GC_11_0_0` for RDNA 3, `GC_12_0_0` for RDNA 4).
+    Default: any architecture."""
     min_memory_gib: int | None = Field(default=None, ge=1, le=4096)
     """Least memory per GPU, in GiB, selected as `nvidia.com/gpu.memory` (MiB per GPU, or per MIG device
     with the `single` MIG strategy) Gt `min_memory_gib * 1024 - 1`. The label is NVML's total, often a
@@ -207,9 +202,9 @@ class GpuNodeSelectorProps(Props):
     """Supplemental GIDs of the pod, for a non-root process to open the GPU device nodes. AMD's
     `/dev/kfd` and `/dev/dri/renderD*` belong to the host's `render` group and `/dev/dri/card*` to
     `video`, and containerd keeps the host's ownership (unless `device_ownership_from_security_context`
-    is on); the GIDs vary by distribution, see `AMD_VIDEO_GID` and `AMD_RENDER_GID`. Harmless for a
-    root process. Default: `(44, 109)` (Ubuntu's video and render) for AMD when `count` > 0, none
-    otherwise."""
+    is on); the GIDs vary by distribution, see :data:`AMD_VIDEO_GROUP_IDS` and :data:`AMD_RENDER_GROUP_IDS`.
+    Harmless for a root process. Default: `(44, 109, 110, 992)` (Ubuntu's video, and render on Ubuntu
+    20.04, 22.04 and 24.04) for AMD when `count` > 0, none otherwise."""
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuNodeSelectorProps:
@@ -248,6 +243,9 @@ class GpuNodeSelectorProps(Props):
                 f"family {self.family!r} is not a GPU Feature Discovery family; "
                 f"use one of {', '.join(NVIDIA_FAMILIES)}"
             )
+        amd_problem = _gpu_labels.amd_family_problem(self.family) if self.vendor == "amd" and self.family else None
+        if amd_problem:
+            raise ValueError(amd_problem)
         if self.vendor == "amd" and self.min_memory_gib is not None:
             raise ValueError(
                 "min_memory_gib is not supported with vendor 'amd': the AMD node labeller's "

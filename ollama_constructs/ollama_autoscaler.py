@@ -15,6 +15,10 @@ from ._types import DnsLabel
 from .imports.kedahttp.sh.keda import http as keda_http
 
 
+CLUSTER_DOMAIN = "cluster.local"
+"""The cluster's DNS domain, in the fully qualified Service names (kubelet's default `clusterDomain`)."""
+
+
 class Interceptor(Props):
     """Where the KEDA HTTP add-on's interceptor proxy runs."""
 
@@ -28,7 +32,7 @@ class Interceptor(Props):
     @property
     def address(self) -> str:
         """The in-cluster DNS name of the interceptor's proxy Service."""
-        return f"{self.service}.{self.namespace}.svc.cluster.local"
+        return f"{self.service}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
 
 
 class OllamaAutoscalerProps(Props):
@@ -45,8 +49,8 @@ class OllamaAutoscalerProps(Props):
     """Requests in flight per replica (being answered or queued) above which KEDA adds a replica; one
     replica answers `OLLAMA_NUM_PARALLEL` at a time. Default: `1`."""
     hosts: tuple[str, ...] = ()
-    """Host headers the interceptor routes to this server (the public host). The in-cluster name
-    `<name>-interceptor` is always added. Default: none besides that."""
+    """Host headers the interceptor routes to this server (the public host). The namespace-qualified names
+    of the `<name>-interceptor` Service are always added. Default: none besides those."""
     cold_start_timeout_seconds: int = Field(default=600, ge=1)
     """How long the interceptor holds a request while the first replica starts and loads its model.
     Default: `600`."""
@@ -76,6 +80,13 @@ class OllamaAutoscaler(Construct):
     through the interceptor: the Gateway route points at it (with a ReferenceGrant in its namespace), and
     in-cluster callers use the `<name>-interceptor` Service.
 
+    The interceptor routes by the Host header alone, with its port stripped, and a host claimed by several
+    HTTPScaledObjects goes to the oldest of them (KEDA HTTP add-on v0.15.0, `pkg/routing/key.go` `stripPort`,
+    `pkg/routing/tablememory.go` `remember`): the hosts are therefore the public host and the
+    namespace-qualified names of `<name>-interceptor` (`<name>-interceptor.<namespace>`, `.svc`,
+    `.svc.cluster.local`), never the bare `<name>-interceptor` that a same-named service of another namespace
+    would claim too. In-cluster callers use `http://<name>-interceptor.<namespace>.svc:<port>`.
+
     Synthesizes:
       * an HTTPScaledObject `<name>` (the `Resource` child) targeting the workload and its Service;
       * an ExternalName Service `<name>-interceptor` pointing at the interceptor, for in-cluster callers and
@@ -97,18 +108,24 @@ class OllamaAutoscaler(Construct):
         self.props = props
         p = props
         labels = _labels.object_labels(p.name, "autoscaler", p.labels)
-        self.interceptor_host: str = f"{p.name}-interceptor"
-        """The in-cluster name (and Host header) that routes through the interceptor."""
+        service_name = f"{p.name}-interceptor"
+        namespace = _scope.namespace_of(scope) or "default"
+        self.interceptor_hosts: tuple[str, ...] = tuple(
+            f"{service_name}.{namespace}{suffix}" for suffix in ("", ".svc", f".svc.{CLUSTER_DOMAIN}")
+        )
+        """The in-cluster names (and Host headers) that route through the interceptor to this server."""
+        self.interceptor_host: str = self.interceptor_hosts[1]
+        """The in-cluster name in-cluster callers use: `<name>-interceptor.<namespace>.svc`."""
         self.interceptor_service = kplus.Service(
             self,
             "Interceptor",
-            metadata=cdk8s.ApiObjectMetadata(name=self.interceptor_host, labels=labels),
+            metadata=cdk8s.ApiObjectMetadata(name=service_name, labels=labels),
             type=kplus.ServiceType.EXTERNAL_NAME,
             external_name=p.interceptor.address,
             ports=[kplus.ServicePort(name="http", port=p.interceptor.port, target_port=p.interceptor.port)],
         )
         """The ExternalName Service that leads to the interceptor."""
-        hosts = [*p.hosts, self.interceptor_host, f"{self.interceptor_host}:{p.interceptor.port}"]
+        hosts = [*p.hosts, *self.interceptor_hosts]
         kind = "StatefulSet" if isinstance(workload, kplus.StatefulSet) else "Deployment"
         service_name, service_port = _scope.name_and_port(service)
         self.scaled_object = keda_http.HttpScaledObject(

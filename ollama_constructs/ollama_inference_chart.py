@@ -10,14 +10,15 @@ from constructs import Construct
 from . import _argocd, _docs, _labels, _scope
 from ._modelfile import render_modelfile
 from .catalog import CatalogLeaf, LoadedLeaf, PlatformDefaults, apply_platform_defaults
+from .catalog.platform import certificate_setup, gateway_data_plane
 from .catalog.leaf import PinnedModel, Registry
 from .catalog.plan import leaf_sizing, preload_timeout_seconds, served_model_count
 from .compute_resources import ComputeResources
 from ._defaults import OLLAMA_PORT
 from .api_key_proxy import PROXY_PORT, ApiKeyProxy, ApiKeyProxyProps
-from .gateway_exposure import BackendService, GatewayExposure, GatewayExposureProps, ParentGateway
+from .gateway_exposure import AcmeHttp01, BackendService, GatewayExposure, GatewayExposureProps, ParentGateway
 from .ollama_autoscaler import Interceptor, OllamaAutoscaler, OllamaAutoscalerProps
-from .ollama_network_policy import OllamaNetworkPolicy, OllamaNetworkPolicyProps
+from .ollama_network_policy import ClusterDns, OllamaNetworkPolicy, OllamaNetworkPolicyProps
 from .gpu_node_selector import GpuNodeSelector, GpuNodeSelectorProps
 from .model_reference import DEFAULT_HOST, ModelReference
 from .ollama_model_pull import CustomModelfile, ModelSource, OllamaModelPull, OllamaModelPullProps, SecretKey
@@ -58,6 +59,8 @@ class OllamaInferenceChart(cdk8s.Chart):
             leaf, platform = leaf.leaf, leaf.platform
         self.platform = platform or PlatformDefaults()
         """The platform defaults the leaf was resolved with."""
+        self.leaf_as_written = leaf
+        """The leaf as written (which fields it set itself decides some defaults, e.g. its issuer)."""
         self.leaf = apply_platform_defaults(leaf, self.platform)
         """The leaf with the platform defaults applied."""
         super().__init__(scope, id, namespace=self.leaf.namespace, disable_resource_name_hashes=True)
@@ -157,6 +160,9 @@ class OllamaInferenceChart(cdk8s.Chart):
             route_backend = BackendService(name=interceptor.service, namespace=interceptor.namespace, port=interceptor.port)
         issuer = ingress.tls.issuer_ref
         assert issuer is not None  # platform defaults
+        certificates = certificate_setup(self.leaf_as_written, self.platform)
+        assert certificates is not None  # exposed
+        acme = self.platform.ingress.acme
         parent = ingress.gateway.parent_ref
         self.exposure = GatewayExposure(
             self,
@@ -170,6 +176,9 @@ class OllamaInferenceChart(cdk8s.Chart):
                 else ParentGateway(name=parent.name, namespace=parent.namespace, section_name=parent.section_name),
                 issuer_kind=issuer.kind,
                 issuer_name=issuer.name,
+                acme_http01=AcmeHttp01(server=str(acme.server), email=acme.email)
+                if certificates.setup == "acmeHttp01"
+                else None,
                 timeout_seconds=ingress.timeout_seconds or 600,
                 backend=route_backend,
                 labels=labels,
@@ -181,18 +190,30 @@ class OllamaInferenceChart(cdk8s.Chart):
         leaf = self.leaf
         name = leaf.service_name
         callers = [leaf.namespace]
-        parent = leaf.ingress.gateway.parent_ref
-        gateway_namespace = platform.ingress.gateway_namespace or (parent.namespace if parent else leaf.namespace)
+        # Where the Gateway's proxies run (None: Cilium's reserved:ingress, which no namespace selector matches).
+        data_plane = gateway_data_plane(leaf, platform)
+        gateway_namespace = data_plane.namespace if data_plane else None
         interceptor = self._interceptor().namespace if self.autoscaler else None
-        if self.exposure is not None and self.auth_proxy is None and not interceptor and gateway_namespace not in callers:
-            callers.append(gateway_namespace)
+        if self.exposure is not None and self.auth_proxy is None and not interceptor and gateway_namespace:
+            if gateway_namespace not in callers:
+                callers.append(gateway_namespace)
         if interceptor and interceptor not in callers:
             callers.append(interceptor)
+        dns = ClusterDns(
+            namespace=platform.dns.namespace,
+            pod_labels=platform.dns.pod_labels,
+            addresses=platform.dns.node_local_addresses,
+        )
         registry = leaf.registry
         port = 443
+        in_cluster: list[tuple[str, int]] = []
         if registry is not None:
             host_port = registry.host.rpartition(":")[2] if ":" in registry.host else None
             port = int(host_port) if host_port else (80 if registry.insecure else 443)
+            if registry.namespace:
+                in_cluster.append((registry.namespace, port))
+            if registry.blob_store.namespace:
+                in_cluster += [(registry.blob_store.namespace, p) for p in registry.blob_store.ports]
         policies = [
             OllamaNetworkPolicy(
                 self,
@@ -200,8 +221,12 @@ class OllamaInferenceChart(cdk8s.Chart):
                 OllamaNetworkPolicyProps(
                     name=name,
                     allow_from_namespaces=tuple(callers),
+                    dns=dns,
                     registry_ports=(port,),
                     private_registry=registry is not None,
+                    blob_store_ports=registry.blob_store.ports if registry is not None else (),
+                    blob_store_cidrs=registry.blob_store.cidrs if registry is not None else (),
+                    egress_to_namespaces=tuple(dict.fromkeys(in_cluster)),
                     labels=labels,
                 ),
             )
@@ -214,7 +239,8 @@ class OllamaInferenceChart(cdk8s.Chart):
                     OllamaNetworkPolicyProps(
                         name=f"{name}-auth",
                         port=PROXY_PORT,
-                        allow_from_namespaces=(gateway_namespace,),
+                        allow_from_namespaces=(gateway_namespace,) if gateway_namespace else (),
+                        dns=dns,
                         registry_ports=(),
                         egress_to_pods=() if interceptor else ((_labels.selector_labels(name), OLLAMA_PORT),),
                         egress_to_namespaces=((interceptor, self._interceptor().port),) if interceptor else (),
@@ -239,12 +265,16 @@ class OllamaInferenceChart(cdk8s.Chart):
 
     def _resources(self) -> ComputeResources:
         resources = self.leaf.container.resources
-        if resources is not None:
+        disk = self.sizing.disk
+        assert disk is not None  # leaf_sizing sizes the node disk (checked when the leaf was loaded)
+        if resources is not None and resources.sets_compute:
             return ComputeResources(
                 cpu_request=resources.requests.cpu,
                 cpu_limit=resources.limits.cpu,
                 memory_request=resources.requests.memory,
                 memory_limit=resources.limits.memory,
+                ephemeral_storage_request=disk.request,
+                ephemeral_storage_limit=disk.limit,
             )
         sized = self.sizing.resources
         assert sized is not None  # a preset, or `auto` from known sizes (checked when the leaf was loaded)
@@ -253,6 +283,8 @@ class OllamaInferenceChart(cdk8s.Chart):
             cpu_limit=sized.cpu_limit,
             memory_request=sized.memory_request,
             memory_limit=sized.memory_limit,
+            ephemeral_storage_request=disk.request,
+            ephemeral_storage_limit=disk.limit,
         )
 
     def _gpu_props(self) -> GpuNodeSelectorProps:
@@ -260,6 +292,7 @@ class OllamaInferenceChart(cdk8s.Chart):
         min_memory = gpu.min_memory_gib
         if min_memory is None and gpu.count and gpu.vendor == "nvidia" and gpu.resource_name is None:
             min_memory = self.sizing.gpu_min_memory_gib
+        amd = self.platform.gpu.amd
         return GpuNodeSelectorProps(
             count=gpu.count,
             vendor=gpu.vendor,
@@ -271,6 +304,10 @@ class OllamaInferenceChart(cdk8s.Chart):
             tolerations=None
             if gpu.tolerations is None
             else tuple(t.model_dump(exclude_none=True) for t in gpu.tolerations),
+            # The hosts' video and render groups own the AMD device nodes (platform settings).
+            supplemental_groups=tuple(sorted({*amd.video_group_ids, *amd.render_group_ids}))
+            if gpu.vendor == "amd" and gpu.count
+            else None,
         )
 
     def _more_models_than_ollama_keeps(self) -> int | None:
@@ -308,6 +345,7 @@ class OllamaInferenceChart(cdk8s.Chart):
             max_unavailable=1 if gpu else 0,
             labels=labels,
             model_volume=self._model_volume(),
+            models_size_limit=self.sizing.disk.models_size_limit if self.sizing.disk else None,
         )
 
     def _model_volume(self) -> ModelVolume | None:

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, model_validator
 from . import _checkov, _labels, _ollama_env, _pod, _scope, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH, OLLAMA_PORT, RUN_AS_USER
 from ._props import Props
-from ._types import DnsLabel, DnsSubdomain, Quantity
+from ._types import DnsLabel, DnsSubdomain, Quantity, quantity_value
 from .compute_resources import ComputeResources
 from .model_reference import ModelName
 
@@ -108,6 +108,10 @@ class OllamaServerProps(Props):
     """Extra labels on every object and pod (e.g. `app.kubernetes.io/part-of`). Default: none."""
     model_volume: ModelVolume | None = None
     """Keep the models on a PersistentVolumeClaim. Default: an emptyDir (pulled again on every new pod)."""
+    models_size_limit: Quantity | None = None
+    """`sizeLimit` of the models emptyDir (no claim), e.g. `20Gi`, written in MiB: the kubelet evicts the pod
+    when the models outgrow it, before they fill the node's disk. Give the container an `ephemeral-storage`
+    limit above it (`resources`). Default: no limit."""
 
     @model_validator(mode="after")
     def _check(self) -> OllamaServerProps:
@@ -296,7 +300,9 @@ class OllamaServer(Construct):
         volume = self.props.model_volume
         if volume is None or isinstance(self.workload, kplus.StatefulSet):
             # A StatefulSet's pods get the claim template's volume of the same name instead (see _claim_template).
-            return kplus.Volume.from_empty_dir(self, "Models", "models")
+            limit = self.props.models_size_limit if volume is None else None
+            size = None if limit is None else _pod.mebibytes(math.ceil(quantity_value(str(limit)) / 2**20))
+            return kplus.Volume.from_empty_dir(self, "Models", "models", size_limit=size)
         name = volume.existing_claim
         if name is None:
             name = f"{self.props.name}-models"

@@ -21,9 +21,9 @@ import_group() {  # import_group PREFIX GLOB...
 }
 
 # Only the kinds the library emits: every generated binding is Python the renderer imports (and
-# memory each worker holds), so GatewayClass, GRPCRoute, Issuer, ClusterIssuer and KEDA's ScaledObject
+# memory each worker holds), so GatewayClass, GRPCRoute, ClusterIssuer and KEDA's ScaledObject
 # stay out.
 import_group gatewayapi "$crd_dir"/gateway.networking.k8s.io_{gateways,httproutes,referencegrants}.yaml
-import_group certmanager "$crd_dir"/cert-manager.io_certificates.yaml
+import_group certmanager "$crd_dir"/cert-manager.io_{certificates,issuers}.yaml
 import_group kedahttp "$crd_dir"/http.keda.sh_httpscaledobjects.yaml
 import_group argocd "$crd_dir"/argoproj.io_applications.yaml

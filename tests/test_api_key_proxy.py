@@ -166,6 +166,7 @@ def test_container_runs_the_entrypoint_of_the_configmap_with_the_pinned_unprivil
         "OLLAMA_AUTH_KEYS_FILE": "/var/run/secrets/ollama-auth/api-keys",
         "OLLAMA_AUTH_MAP_FILE": "/run/ollama-auth/api-keys.map",
         "OLLAMA_AUTH_NGINX_CONF": "/opt/ollama-constructs/auth-proxy/nginx.conf",
+        "OLLAMA_AUTH_RELOAD_INTERVAL_SECONDS": "5",
     }
     config = find(manifests, "ConfigMap", "chat-auth")["data"]
     assert sorted(config) == ["entrypoint.sh", "nginx.conf"]
@@ -254,7 +255,7 @@ def test_accepted_requests_stream_to_the_upstream_without_the_key() -> None:
     assert directives(proxied, "proxy_request_buffering") == ["off"]
     headers = dict(h.split(None, 1) for h in directives(proxied, "proxy_set_header"))
     assert headers["Authorization"] == '""', "an empty value keeps the header from the upstream"
-    assert headers["Host"] == "chat"
+    assert headers["Host"] == "chat.team.svc", "the namespace-qualified name (an interceptor routes by it)"
     assert headers["Connection"] == '""'
     assert "if ($ollama_auth_ok != 1)" in proxied
     assert directives(block(conf, "upstream ollama"), "server") == ["chat:80"]
@@ -303,7 +304,7 @@ def test_upstream_from_props_name_and_port() -> None:
     _, manifests = synth_proxy(with_server=False, upstream_service_name="ollama-phi", upstream_port=11434)
     conf = nginx_conf(manifests)
     assert directives(block(conf, "upstream ollama"), "server") == ["ollama-phi:11434"]
-    assert "Host ollama-phi:11434" in directives(conf, "proxy_set_header")
+    assert "Host ollama-phi.team.svc:11434" in directives(conf, "proxy_set_header")
     _, manifests = synth_proxy(with_server=False, upstream_service_name="ollama-phi")
     assert directives(block(nginx_conf(manifests), "upstream ollama"), "server") == ["ollama-phi:80"]
 
@@ -356,8 +357,8 @@ def test_replicas_resources_image_and_rollout() -> None:
     assert c["resources"] == {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}
     _, defaults = synth_proxy()
     assert nginx_container(defaults)["resources"] == {
-        "requests": {"cpu": "50m", "memory": "32Mi"},
-        "limits": {"cpu": "500m", "memory": "128Mi"},
+        "requests": {"cpu": "50m", "memory": "32Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "500m", "memory": "128Mi", "ephemeral-storage": "256Mi"},
     }
 
 
@@ -414,3 +415,13 @@ def test_install_test_tools_passes_shellcheck() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_keys_are_mounted_as_a_directory_and_checked_for_changes() -> None:
+    _, manifests = synth_proxy(keys_reload_seconds=30)
+    c = nginx_container(manifests)
+    assert env_of(c)["OLLAMA_AUTH_RELOAD_INTERVAL_SECONDS"] == "30"
+    (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/var/run/secrets/ollama-auth"]
+    assert "subPath" not in mount, "the kubelet updates a Secret in place only when the whole volume is mounted"
+    (volume,) = [v for v in find(manifests, "Deployment", "chat-auth")["spec"]["template"]["spec"]["volumes"] if "secret" in v]
+    assert volume["secret"]["items"] == [{"key": "api-keys", "path": "api-keys"}]

@@ -9,10 +9,11 @@ exists in the pod alone is changed, and each change is checked to hit text the c
     ` /tmp/` (pid and temp paths)            -> ` <sandbox>/nginx-tmp/`
     `/run/ollama-auth/api-keys.map`         -> `<sandbox>/api-keys.map`
   Everything else (the maps, the 401 answer, the headers, buffering, timeouts, logging) is untouched;
-  `Host` stays `ollama-phi`, so the stand-in sees what Ollama would.
+  `Host` stays `ollama-phi.team.svc`, so the stand-in sees what Ollama would.
 * entrypoint.sh is not changed at all: the paths it uses come from its environment, as in the pod
   (OLLAMA_AUTH_KEYS_FILE, OLLAMA_AUTH_MAP_FILE, OLLAMA_AUTH_NGINX_CONF point into the sandbox), and PATH
-  leads to the nginx binary. It runs under the system's `sh`, and under `busybox sh` (the shell of the
+  leads to the nginx binary. The key file is laid out as the kubelet lays out a Secret volume, and
+  rotated the way the kubelet updates one (`write_secret_volume`). It runs under the system's `sh`, and under `busybox sh` (the shell of the
   Alpine nginx image) where busybox is installed.
 
 When the tests run as root, nginx runs as `nobody` (the pod runs it as a non-root user too), so a path
@@ -167,18 +168,19 @@ def start_stand_in() -> StandInOllama:
             if self.path != "/api/chat":
                 self._json({"authorization_received": seen.authorization, "body_length": seen.body_length})
                 return
+            chunks = int(self.headers.get("X-Test-Chunks") or CHUNKS)
             self.send_response(200)
             self.send_header("Content-Type", "application/x-ndjson")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for i in range(CHUNKS):
+            for i in range(chunks):
                 if i:
                     time.sleep(CHUNK_DELAY)
                 line = json.dumps(
                     {
                         "model": "phi:latest",
                         "message": {"role": "assistant", "content": f"part {i} "},
-                        "done": i == CHUNKS - 1,
+                        "done": i == chunks - 1,
                         "authorization_received": seen.authorization,
                     }
                 ).encode() + b"\n"
@@ -240,8 +242,17 @@ class Sandbox:
         return self.root / "api-keys.map"
 
     @property
+    def secret_dir(self) -> Path:
+        """The Secret's volume, as the kubelet lays it out."""
+        return self.root / "secret"
+
+    @property
     def keys_file(self) -> Path:
-        return self.root / "api-keys"
+        return self.secret_dir / "api-keys"
+
+    def nginx_pid(self) -> int:
+        """The nginx master's pid, from its pid file."""
+        return int((self.run_dir / "nginx.pid").read_text().strip())
 
     def own(self) -> None:
         """Give the tree to the user nginx runs as."""
@@ -319,11 +330,42 @@ class Proxy:
             pass
 
 
+def write_secret_volume(directory: Path, files: dict[str, str]) -> None:
+    """Write `files` into `directory` the way the kubelet writes a Secret volume, and swap them in the way
+    it updates one (k8s.io/kubernetes `pkg/volume/util/atomic_writer.go`, `AtomicWriter.Write`): the files
+    go into a new timestamped directory `..<timestamp>`, a symlink `..data_tmp` to it is renamed over
+    `..data` (the atomic step), each visible name is a symlink `<name> -> ..data/<name>`, and the previous
+    timestamped directory is removed."""
+    directory.mkdir(exist_ok=True)
+    data = directory / "..data"
+    old = os.readlink(data) if data.is_symlink() else None
+    stamp = directory / f"..{time.strftime('%Y_%m_%d_%H_%M_%S')}.{time.monotonic_ns()}"
+    stamp.mkdir()
+    for name, text in files.items():
+        (stamp / name).write_text(text)
+        (stamp / name).chmod(0o440)
+    tmp = directory / "..data_tmp"
+    os.symlink(stamp.name, tmp)
+    os.rename(tmp, data)
+    for name in files:
+        visible = directory / name
+        if not visible.is_symlink():
+            os.symlink(f"..data/{name}", visible)
+    if old:
+        shutil.rmtree(directory / old)
+
+
 def run_entrypoint(
-    box: Sandbox, files: dict[str, str], shell: list[str], nginx: str, upstream_port: int, keys: str | None
+    box: Sandbox,
+    files: dict[str, str],
+    shell: list[str],
+    nginx: str,
+    upstream_port: int,
+    keys: str | None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, int, Path, Path]:
-    """Write the shipped files into `box` (nginx.conf localized) and the key file (unless `keys` is None),
-    start the entrypoint, return at once."""
+    """Write the shipped files into `box` (nginx.conf localized) and the key file (unless `keys` is None)
+    as the kubelet mounts a Secret (:func:`write_secret_volume`), start the entrypoint, return at once."""
     port = free_port()
     conf = replace_once_each(
         files["nginx.conf"],
@@ -340,8 +382,7 @@ def run_entrypoint(
     (box.root / "nginx.conf").write_text(conf)
     (box.root / "entrypoint.sh").write_text(files["entrypoint.sh"])
     if keys is not None:
-        box.keys_file.write_text(keys)
-        box.keys_file.chmod(0o400)
+        write_secret_volume(box.secret_dir, {"api-keys": keys})
     stdout, stderr = box.root / "stdout.log", box.root / "stderr.log"
     stdout.touch()
     stderr.touch()
@@ -352,6 +393,7 @@ def run_entrypoint(
         "OLLAMA_AUTH_KEYS_FILE": str(box.keys_file),
         "OLLAMA_AUTH_MAP_FILE": str(box.map_file),
         "OLLAMA_AUTH_NGINX_CONF": str(box.root / "nginx.conf"),
+        **(env or {}),
     }
     with open(stdout, "ab") as out, open(stderr, "ab") as err:
         process = subprocess.Popen(
@@ -409,9 +451,9 @@ def start_proxy(sandbox: Sandbox, files: dict[str, str], nginx: str, stand_in: S
     """`start_proxy(shell=["sh"])`: the shipped proxy, up and healthy, in front of the stand-in."""
     started: list[Proxy] = []
 
-    def start(shell: list[str] | None = None) -> Proxy:
+    def start(shell: list[str] | None = None, env: dict[str, str] | None = None) -> Proxy:
         process, port, stdout, stderr = run_entrypoint(
-            sandbox, files, shell or [require("sh", "POSIX shell")], nginx, stand_in.port, KEY_FILE
+            sandbox, files, shell or [require("sh", "POSIX shell")], nginx, stand_in.port, KEY_FILE, env
         )
         proxy = Proxy(process, port, stdout, stderr)
         started.append(proxy)
@@ -438,9 +480,12 @@ def test_healthz_answers_without_a_key(proxy: Proxy, stand_in: StandInOllama, sa
     assert response.status == 200
     assert body == b"ok\n"
     assert stand_in.seen == [], "nginx answers /healthz itself"
-    assert Path(f"/proc/{proxy.process.pid}/comm").read_text().strip() == "nginx", "the entrypoint execs nginx"
+    master = sandbox.nginx_pid()
+    assert Path(f"/proc/{master}/comm").read_text().strip() == "nginx"
+    parent = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    assert int(parent) == proxy.process.pid, "the entrypoint runs nginx as its child (to reload it)"
     if sandbox.uid is not None:
-        assert Path(f"/proc/{proxy.process.pid}").stat().st_uid == sandbox.uid, "nginx runs unprivileged"
+        assert Path(f"/proc/{master}").stat().st_uid == sandbox.uid, "nginx runs unprivileged"
 
 
 def test_no_key_gets_401_json_with_a_bearer_challenge(proxy: Proxy, stand_in: StandInOllama) -> None:
@@ -503,7 +548,7 @@ def test_every_key_of_the_file_is_accepted_and_the_header_stays_at_the_proxy(
         assert response.status == 200, (authorization, data)
         answer = json.loads(data)
         assert answer["authorization_received"] is False
-        assert answer["host"] == UPSTREAM, "Host is set to the upstream's"
+        assert answer["host"] == f"{UPSTREAM}.team.svc", "Host is the upstream Service's namespace-qualified name"
     assert [s.authorization for s in stand_in.seen] == [False] * len(authorizations)
     assert {s.path for s in stand_in.seen} == {"/api/tags"}
 
@@ -616,6 +661,139 @@ def test_the_entrypoint_refuses_to_start_without_the_key_file(
     assert returncode != 0
     assert f"refusing to start: cannot read the API key file {sandbox.keys_file}" in proxy.logs()
     assert not (sandbox.run_dir / "nginx.pid").exists()
+
+
+# --- key rotation without a restart ---------------------------------------------------------------
+
+NEW_KEY = "n3w-KeY.after+rotation_0123456789"
+"""A key added by a rotation."""
+RELOAD = {"OLLAMA_AUTH_RELOAD_INTERVAL_SECONDS": "1"}
+RELOAD_TIMEOUT = 15.0
+
+
+def rotate(sandbox: Sandbox, keys: str) -> None:
+    """Change the Secret as the kubelet does when its data changes (the pod keeps running)."""
+    write_secret_volume(sandbox.secret_dir, {"api-keys": keys})
+    sandbox.own()
+
+
+def workers(master: int) -> set[int]:
+    """The pids of the nginx master's worker processes."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def wait_for_reload(proxy: Proxy, sandbox: Sandbox, before: set[int]) -> None:
+    """Poll (bounded) until nginx has reloaded: the workers running before are gone and new ones serve
+    (during a reload both take connections for a moment, so a request proves nothing before that)."""
+    master = sandbox.nginx_pid()
+    deadline = time.monotonic() + RELOAD_TIMEOUT
+    while time.monotonic() < deadline:
+        now = workers(master)
+        if now and not now & before:
+            return
+        if proxy.process.poll() is not None:
+            pytest.fail(f"the proxy exited with {proxy.process.returncode}:\n{proxy.logs()}")
+        time.sleep(0.1)
+    pytest.fail(f"nginx was not reloaded within {RELOAD_TIMEOUT}s of the rotation:\n{proxy.logs()}")
+
+
+def rotated(proxy: Proxy, sandbox: Sandbox, keys: str) -> None:
+    """Rotate the Secret to `keys` and wait until the proxy has taken it."""
+    before = workers(sandbox.nginx_pid())
+    assert before, "nginx has workers"
+    rotate(sandbox, keys)
+    wait_for_reload(proxy, sandbox, before)
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_a_rotated_secret_takes_effect_without_a_restart(start_proxy, sandbox: Sandbox, shell: str) -> None:
+    command = [require("sh", "POSIX shell")] if shell == "sh" else [require("busybox", "the Alpine image's shell"), "sh"]
+    proxy = start_proxy(command, RELOAD)
+    master = sandbox.nginx_pid()
+    assert proxy.request("GET", "/api/tags", key=KEY)[0].status == 200
+    assert proxy.request("GET", "/api/tags", key=NEW_KEY)[0].status == 401
+
+    rotated(proxy, sandbox, f"# KEY revoked\n{SPECIAL_KEY}\n{NEW_KEY}\n")
+    assert proxy.request("GET", "/api/tags", key=KEY)[0].status == 401, "the revoked key is refused"
+    assert proxy.request("GET", "/api/tags", key=NEW_KEY)[0].status == 200, "the added key is accepted"
+    assert proxy.request("GET", "/api/tags", key=SPECIAL_KEY)[0].status == 200, "a kept key stays valid"
+    assert proxy.request("GET", "/api/tags", key=LONG_KEY)[0].status == 401, "every removed key is refused"
+    assert sandbox.nginx_pid() == master and proxy.process.poll() is None, "no restart: nginx was reloaded"
+    logs = proxy.logs()
+    assert "the API key file changed: 2 API key(s) loaded, 0 line(s) ignored; reloading nginx" in logs, logs
+    for secret in (*KEYS, NEW_KEY):
+        assert secret not in logs
+
+
+def test_a_rotation_with_bad_lines_fails_closed(start_proxy, sandbox: Sandbox) -> None:
+    proxy = start_proxy(env=RELOAD)
+    rotated(proxy, sandbox, f"{NEW_KEY}\nshort\n{KEY} # a comment is not allowed here\n")
+    assert proxy.request("GET", "/api/tags", key=NEW_KEY)[0].status == 200
+    assert proxy.request("GET", "/api/tags", key=KEY)[0].status == 401, "the invalid line is not a key"
+    assert proxy.request("GET", "/api/tags", key=SPECIAL_KEY)[0].status == 401, "the removed key is refused"
+    logs = proxy.logs()
+    assert re.search(r"ignoring line 2 of .*: a key must have at least 16 characters", logs), logs
+    assert re.search(r"ignoring line 3 of .*: a key may hold only", logs), logs
+    assert "1 API key(s) loaded, 2 line(s) ignored" in logs
+
+    rotated(proxy, sandbox, "# every key revoked\n")
+    assert proxy.request("GET", "/api/tags", key=NEW_KEY)[0].status == 401
+    assert "holds no valid key: every request is refused" in proxy.logs()
+    assert proxy.process.poll() is None, "the proxy keeps running (and refusing) rather than crash-looping"
+
+    rotated(proxy, sandbox, f"{KEY}\n")
+    assert proxy.request("GET", "/api/tags", key=KEY)[0].status == 200
+
+
+def test_an_answer_in_flight_finishes_across_a_reload(start_proxy, sandbox: Sandbox) -> None:
+    proxy = start_proxy(env=RELOAD)
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=HTTP_TIMEOUT)
+    try:
+        body = json.dumps({"model": "phi", "messages": [{"role": "user", "content": "hi"}]})
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", "X-Test-Chunks": "25"}
+        conn.request("POST", "/api/chat", body=body, headers=headers)
+        response = conn.getresponse()
+        assert response.status == 200
+        first = json.loads(response.readline())
+        before = workers(sandbox.nginx_pid())
+        rotate(sandbox, f"{NEW_KEY}\n")  # revokes the key of the answer being streamed
+        os.kill(proxy.process.pid, signal.SIGHUP)  # check at once (a rotation is also found by polling)
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while proxy.request("GET", "/api/tags", key=KEY)[0].status != 401:  # a new worker refuses the key
+            assert time.monotonic() < deadline, proxy.logs()
+            time.sleep(0.1)
+        assert workers(sandbox.nginx_pid()) & before, "the old worker still streams the answer"
+        rest = [json.loads(line) for line in iter(response.readline, b"")]
+    finally:
+        conn.close()
+    assert [first, *rest][-1]["done"] is True
+    assert len(rest) == 24, "the answer that was in flight came to its end"
+
+
+def test_sigterm_stops_nginx_gracefully_and_exits_cleanly(start_proxy, sandbox: Sandbox) -> None:
+    proxy = start_proxy()
+    master = sandbox.nginx_pid()
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=HTTP_TIMEOUT)
+    try:
+        body = json.dumps({"model": "phi", "messages": []})
+        conn.request("POST", "/api/chat", body=body, headers={"Authorization": f"Bearer {KEY}", "X-Test-Chunks": "6"})
+        response = conn.getresponse()
+        json.loads(response.readline())
+        os.kill(proxy.process.pid, signal.SIGTERM)  # to the entrypoint only, as the kubelet signals PID 1
+        lines = [json.loads(line) for line in iter(response.readline, b"")]
+    finally:
+        conn.close()
+    assert lines[-1]["done"] is True, "the answer in flight was finished (nginx got SIGQUIT)"
+    assert proxy.process.wait(timeout=START_TIMEOUT) == 0
+    assert not Path(f"/proc/{master}").exists(), "nginx stopped with the entrypoint"
 
 
 def test_a_missing_nginx_skips_only_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:

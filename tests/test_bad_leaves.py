@@ -42,6 +42,26 @@ BAD_LEAVES: dict[str, tuple[str, list[tuple[str, str]]]] = {
         _seed_with('cpu: "500m"', 'cpu: "3"'),
         [("container.resources", "requests.cpu (3) is larger than limits.cpu (2)")],
     ),
+    "amd-family-not-a-labeller-value": (
+        _seed_with("  count: 1", "  count: 1\n  vendor: amd\n  family: RDNA3"),
+        [("gpu", "family 'RDNA3' is not a value the ROCm node labeller writes to amd.com/gpu.family (no node would match); for RDNA3 use GC_11_0_0")],
+    ),
+    "nvidia-family-for-amd": (
+        _seed_with("  count: 1", "  count: 1\n  vendor: amd\n  family: hopper"),
+        [("gpu", "the values are SI, CI, KV, VI, CZ, AI, RV, NV")],
+    ),
+    "disk-limit-below-the-models": (
+        _seed_with('memory: "4Gi"', 'memory: "4Gi"\n      ephemeralStorage: 3Gi'),
+        [("container.resources.limits.ephemeralStorage", "less than they download (1.6 GB): the kubelet would evict the pod")],
+    ),
+    "disk-request-above-limit": (
+        _seed_with('memory: "4Gi"', 'memory: "4Gi"\n      ephemeralStorage: 10Gi').replace('memory: "2Gi"', 'memory: "2Gi"\n      ephemeralStorage: 20Gi'),
+        [("container.resources", "requests.ephemeralStorage (20Gi) is larger than limits.ephemeralStorage (10Gi)")],
+    ),
+    "disk-of-unknown-models-in-an-emptydir": (
+        _seed_with('model: "phi:latest"', 'model: "acme/coder:v2"'),
+        [("container.resources.limits.ephemeralStorage", "model 'acme/coder:v2' has no known size; set container.resources.limits.ephemeralStorage")],
+    ),
     "ingress-without-host": (_seed_with("  host: text.hypermedia.au\n", ""), [("ingress", "host is required")]),
     "bad-host": (_seed_with("host: text.hypermedia.au", "host: text_hypermedia"), [("ingress.host", "not a fully qualified DNS name")]),
     "model-and-models": (SEED + "models:\n  - llama3.2\n", [("", "give either 'model' or 'models', not both")]),
@@ -192,9 +212,25 @@ def test_two_leaves_with_the_same_name_collide(workspace, capsys) -> None:
     assert _tree_digest(out) == before
 
 
+def test_two_leaves_claiming_one_host_collide_with_both_files_named(workspace, capsys) -> None:
+    catalog, out = workspace
+    twin = catalog / "twin.yaml"
+    # Another service in another namespace, on the seed's host: the Gateways would both serve it, and the
+    # autoscaler's interceptor would send it to one of the two only.
+    twin.write_text(SEED.replace("namespace: ml-workloads", "namespace: ml-staging").replace("serviceName: ollama-phi", "serviceName: phi-two"))
+    before = _tree_digest(out)
+    assert synth(catalog, out) == 1
+    stderr = capsys.readouterr().err
+    seed = next(p for p in catalog.iterdir() if p.name != "twin.yaml")
+    assert f"{twin}: ingress.host: 'text.hypermedia.au' is already claimed by {seed}; two leaves cannot share a host" in stderr
+    assert _tree_digest(out) == before
+
+
 def test_same_name_in_another_namespace_is_fine(workspace, capsys) -> None:
     catalog, out = workspace
-    (catalog / "twin.yaml").write_text(SEED.replace("namespace: ml-workloads", "namespace: ml-staging"))
+    (catalog / "twin.yaml").write_text(
+        SEED.replace("namespace: ml-workloads", "namespace: ml-staging").replace("host: text.hypermedia.au", "host: staging.hypermedia.au")
+    )
     assert synth(catalog, out) == 0
     assert (out / "ml-staging" / "ollama-phi" / "manifests.k8s.yaml").is_file()
     assert not (out / "old").exists(), "the output directory is replaced, not merged"

@@ -78,7 +78,8 @@ def test_explicit_platform_file_must_exist(tmp_path: Path) -> None:
 def test_leaves_are_found_recursively_in_a_stable_order(tmp_path: Path) -> None:
     for sub, name in (("b", "two"), ("a", "one"), ("a/deep", "three")):
         (tmp_path / sub).mkdir(parents=True, exist_ok=True)
-        (tmp_path / sub / f"{name}.yml").write_text(yaml.safe_dump(leaf_data(serviceName=name)))
+        ingress = {"enabled": True, "host": f"{name}.hypermedia.au"}
+        (tmp_path / sub / f"{name}.yml").write_text(yaml.safe_dump(leaf_data(serviceName=name, ingress=ingress)))
     (tmp_path / "notes.txt").write_text("not a leaf")
     names = [loaded.leaf.service_name for loaded in load_catalog(tmp_path).leaves]
     assert names == ["three", "one", "two"]

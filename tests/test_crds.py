@@ -85,7 +85,7 @@ def test_the_lock_pins_what_the_library_imports_and_the_monitoring_crds() -> Non
     assert _imported_files() == {
         "gateway.networking.k8s.io_gateways.yaml", "gateway.networking.k8s.io_httproutes.yaml",
         "gateway.networking.k8s.io_referencegrants.yaml", "cert-manager.io_certificates.yaml",
-        "http.keda.sh_httpscaledobjects.yaml", "argoproj.io_applications.yaml",
+        "cert-manager.io_issuers.yaml", "http.keda.sh_httpscaledobjects.yaml", "argoproj.io_applications.yaml",
     }
     assert _imported_files() <= files
     assert {

@@ -129,7 +129,8 @@ def test_ollama_port_only_from_its_namespace_behind_an_auth_proxy(synth) -> None
     assert sources(policy) == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ml-workloads"}}, "podSelector": {}}]
     assert all(p == {"port": 11434, "protocol": "TCP"} for r in policy["spec"]["ingress"] for p in r["ports"])
     proxy = find(manifests, "NetworkPolicy", "ollama-phi-auth")
-    assert sources(proxy) == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ml-workloads"}}, "podSelector": {}}]
+    # Class eg: Envoy Gateway runs its proxies in its controller namespace by default.
+    assert sources(proxy) == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}, "podSelector": {}}]
     assert {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "ollama-phi", "app.kubernetes.io/name": "ollama"}}}],
             "ports": [{"port": 11434, "protocol": "TCP"}]} in proxy["spec"]["egress"]
 
@@ -148,13 +149,17 @@ def test_without_auth_the_gateway_namespace_may_call(tmp_path) -> None:
 def test_egress_is_dns_and_the_registry_only(synth) -> None:
     egress = find(synth(), "NetworkPolicy", "ollama-phi")["spec"]["egress"]
     assert [sorted((p["protocol"], p["port"]) for p in rule["ports"]) for rule in egress] == [
-        [("TCP", 53), ("UDP", 53)],
-        [("TCP", 443)],
+        [("TCP", 53), ("UDP", 53)],  # the cluster DNS pods, NodeLocal DNSCache, GKE Cloud DNS
+        [("TCP", 443)],  # registry.ollama.ai, IPv4 and IPv6
     ]
-    public = egress[1]["to"][0]["ipBlock"]
+    public, public_v6 = (p["ipBlock"] for p in egress[1]["to"])
     assert public["cidr"] == "0.0.0.0/0" and "169.254.0.0/16" in public["except"] and "10.0.0.0/8" in public["except"]
+    assert public_v6["cidr"] == "::/0" and "fc00::/7" in public_v6["except"] and "fe80::/10" in public_v6["except"]
     internal = find(synth(registry={"host": "models.corp:5000", "insecure": True}), "NetworkPolicy", "ollama-phi")
-    assert internal["spec"]["egress"][1] == {"ports": [{"port": 5000, "protocol": "TCP"}], "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}
+    assert internal["spec"]["egress"][1] == {
+        "ports": [{"port": 5000, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}],
+    }
 
 
 # --- pod security and prod policy ---------------------------------------------------------------------

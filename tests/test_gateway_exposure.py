@@ -80,3 +80,20 @@ def test_class_name_and_labels() -> None:
 def test_bad_hosts_are_refused(host: str) -> None:
     with pytest.raises(ValidationError):
         GatewayExposureProps(host=host)
+
+
+def test_acme_http01_makes_an_issuer_that_solves_through_this_gateway(validator) -> None:
+    from ollama_constructs import AcmeHttp01
+
+    exposure, manifests = synth_exposure(acme_http01=AcmeHttp01(server="https://acme.example.com/directory"))
+    issuer = find(manifests, "Issuer", "chat-acme")
+    assert exposure.issuer is not None and issuer["metadata"]["namespace"] == "team"
+    solver = issuer["spec"]["acme"]["solvers"][0]["http01"]["gatewayHTTPRoute"]
+    assert solver["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "chat", "sectionName": "http"}]
+    assert "email" not in issuer["spec"]["acme"]
+    assert find(manifests, "Certificate")["spec"]["issuerRef"] == {"group": "cert-manager.io", "kind": "Issuer", "name": "chat-acme"}
+    assert validator.validate(manifests) == []
+    with pytest.raises(ValidationError, match="solves through a dedicated Gateway"):
+        GatewayExposureProps(host="a.example.com", acme_http01=AcmeHttp01(), parent={"name": "g", "namespace": "gw"})
+    _, plain = synth_exposure()
+    assert not [m for m in plain if m["kind"] == "Issuer"]

@@ -28,8 +28,13 @@ def test_scaled_on_pending_requests_with_an_http_scaled_object(synth) -> None:
     }
     assert spec["replicas"] == {"min": 1, "max": 4}
     assert spec["scalingMetric"] == {"concurrency": {"targetValue": 2}}, "default: what one replica answers at once"
-    assert spec["hosts"][0] == "text.hypermedia.au"
-    assert "ollama-phi-interceptor" in spec["hosts"]
+    # The interceptor strips the port and routes by host alone: no bare name another namespace could share.
+    assert spec["hosts"] == [
+        "text.hypermedia.au",
+        "ollama-phi-interceptor.ml-workloads",
+        "ollama-phi-interceptor.ml-workloads.svc",
+        "ollama-phi-interceptor.ml-workloads.svc.cluster.local",
+    ]
     assert spec["timeouts"]["responseHeader"] == "600s"
     assert not [m for m in manifests if m["kind"] == "HorizontalPodAutoscaler"], "never CPU-based"
 
@@ -51,6 +56,9 @@ def test_with_api_keys_the_proxy_forwards_through_the_interceptor(synth) -> None
     assert interceptor["spec"]["externalName"] == "keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local"
     conf = find(manifests, "ConfigMap", "ollama-phi-auth")["data"]["nginx.conf"]
     assert "server ollama-phi-interceptor:8080;" in conf
+    # The Host the interceptor routes by (port stripped) is one the HTTPScaledObject claims.
+    assert "proxy_set_header Host ollama-phi-interceptor.ml-workloads.svc:8080;" in conf
+    assert "ollama-phi-interceptor.ml-workloads.svc" in find(manifests, "HTTPScaledObject")["spec"]["hosts"]
     assert find(manifests, "HTTPRoute", "ollama-phi")["spec"]["rules"][0]["backendRefs"] == [
         {"name": "ollama-phi-auth", "port": 80}
     ]
@@ -84,6 +92,21 @@ def test_scale_to_zero_without_preload(synth) -> None:
     assert find(manifests, "HTTPScaledObject")["spec"]["replicas"] == {"min": 0, "max": 2}
 
 
+def test_scale_to_zero_with_the_default_preload(synth) -> None:
+    # Scaling to zero removes the pod (no promise of preload is broken); a replica started from zero is
+    # Ready only once the primary is loaded, so the request the interceptor holds is answered warm.
+    manifests = synth(autoscaling={"enabled": True, "minReplicas": 0, "maxReplicas": 2})
+    spec = find(manifests, "HTTPScaledObject")["spec"]
+    assert spec["replicas"] == {"min": 0, "max": 2}
+    ollama = server(manifests)["spec"]["template"]["spec"]["containers"][0]
+    assert ollama["readinessProbe"]["exec"]["command"][-1] == "loaded", "readiness still means the primary is loaded"
+    assert "postStart" in ollama["lifecycle"], "and it is preloaded"
+    env = {e["name"]: e["value"] for e in ollama["env"]}
+    assert env["OLLAMA_KEEP_ALIVE"] == "-1"
+    # The interceptor holds the first request for as long as a cold replica may take (pull and load).
+    assert spec["timeouts"]["conditionWait"] == f"{server(manifests)['spec']['progressDeadlineSeconds']}s"
+
+
 def test_autoscaled_readwriteonce_storage_gets_a_claim_per_replica(synth) -> None:
     manifests = synth(**SCALED, persistence={"enabled": True, "size": "10Gi"})
     assert server(manifests)["kind"] == "StatefulSet"
@@ -104,7 +127,6 @@ def test_platform_names_the_interceptor(tmp_path) -> None:
     ("changes", "words"),
     [
         ({"autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 2}}, "maxReplicas (2) is below minReplicas (3)"),
-        ({"autoscaling": {"enabled": True, "minReplicas": 0, "maxReplicas": 2}}, "unloads the model that preload keeps"),
         (
             {"autoscaling": {"enabled": True, "maxReplicas": 3}, "persistence": {"enabled": True, "existingClaim": "m"}},
             "cannot be shared by 3 replicas",
@@ -136,8 +158,9 @@ def test_sync_waves_put_configuration_before_workloads_before_routes(synth) -> N
         by_kind.setdefault(m["kind"], set()).add(wave(m))
     assert all(len(waves) == 1 for waves in by_kind.values()), by_kind
     first = {k: next(iter(v)) for k, v in by_kind.items()}
-    assert first["ConfigMap"] < first["Deployment"] and first["PersistentVolumeClaim"] < first["Deployment"]
-    assert first["NetworkPolicy"] < first["Deployment"]
+    assert first["ConfigMap"] < first["Deployment"] and first["NetworkPolicy"] < first["Deployment"]
+    # A WaitForFirstConsumer claim binds only when its pod is scheduled (argo-cd issue 12840).
+    assert first["PersistentVolumeClaim"] == first["Deployment"]
     assert first["Deployment"] == first["Service"] < first["HTTPRoute"]
     assert first["Gateway"] > first["Deployment"] and first["HTTPScaledObject"] > first["Deployment"]
 
@@ -153,7 +176,8 @@ def test_one_application_per_leaf_apart_from_the_manifests(tmp_path) -> None:
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "a.yaml").write_text(yaml.safe_dump(leaf_data()))
-    (catalog / "b.yaml").write_text(yaml.safe_dump(leaf_data(serviceName="coder", namespace="dev-tools")))
+    coder = {"enabled": True, "host": "coder.hypermedia.au"}
+    (catalog / "b.yaml").write_text(yaml.safe_dump(leaf_data(serviceName="coder", namespace="dev-tools", ingress=coder)))
     (catalog / "platform-defaults.yaml").write_text(
         "argocd:\n  repoURL: https://git.example.com/platform/catalog.git\n  targetRevision: release\n  path: out/dist\n"
     )

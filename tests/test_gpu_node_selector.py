@@ -104,7 +104,8 @@ def test_amd_requests_amd_gpus_tolerates_the_amd_taint_and_adds_device_groups() 
     assert "nvidia.com/gpu" not in limits(pod)
     assert gpu.resource_name == "amd.com/gpu"
     assert pod["tolerations"] == [{"key": "amd.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert pod["securityContext"]["supplementalGroups"] == [44, 109]
+    # video 44 (Debian, Ubuntu); render 109, 110, 992 (Ubuntu 20.04, 22.04, 24.04)
+    assert pod["securityContext"]["supplementalGroups"] == [44, 109, 110, 992]
     assert pod["securityContext"]["runAsNonRoot"] is True  # the rest of the pod security context stays
 
 
@@ -128,6 +129,22 @@ def test_amd_product_and_family_select_node_labeller_labels() -> None:
 
 def test_amd_family_is_not_checked_against_nvidia_families() -> None:
     assert only_term(synth_gpu(vendor="amd", family="NV"))[0]["values"] == ["NV"]
+
+
+@pytest.mark.parametrize("family", ["AI", "NV", "GC_11_0_0", "GC_12_0_0", "GC_11_5_0", "GC_10_3_7"])
+def test_amd_families_are_the_node_labellers_values(family) -> None:
+    assert only_term(synth_gpu(vendor="amd", family=family))[0]["values"] == [family]
+
+
+@pytest.mark.parametrize(
+    ("family", "hint"),
+    [("RDNA3", "GC_11_0_0"), ("rdna2", "NV"), ("MI300X", "AI"), ("cdna3", "AI"), ("RDNA4", "GC_12_0_0"), ("ai", "AI")],
+)
+def test_amd_families_the_labeller_never_writes_are_refused_with_the_value_to_use(family, hint) -> None:
+    with pytest.raises(ValidationError, match=f"family '{family}' is not a value the ROCm node labeller writes.*use {hint};"):
+        GpuNodeSelectorProps(vendor="amd", family=family)
+    with pytest.raises(ValidationError, match="the values are SI, CI, KV, VI, CZ, AI, RV, NV, VGH, GC_11_0_0"):
+        GpuNodeSelectorProps(vendor="amd", family="hopper")
 
 
 def test_unknown_vendor_is_refused() -> None:
@@ -386,5 +403,5 @@ def test_a_bare_pod_gets_limits_groups_and_runtime_class_at_its_own_paths() -> N
     GpuNodeSelector(chart, "Gpu", GpuNodeSelectorProps(vendor="amd", runtime_class_name="amd"), workload=pod)
     spec = find(cdk8s.Testing.synth(chart), "Pod")["spec"]
     assert spec["containers"][0]["resources"]["limits"]["amd.com/gpu"] == 1
-    assert spec["securityContext"]["supplementalGroups"] == [44, 109]
+    assert spec["securityContext"]["supplementalGroups"] == [44, 109, 110, 992]
     assert spec["runtimeClassName"] == "amd"

@@ -65,9 +65,10 @@ def test_seed_host_on_gateway_route_and_certificate(seed_manifests) -> None:
 
 
 def test_seed_resources_are_the_leafs(seed_manifests) -> None:
+    # CPU and memory as the leaf says; node disk sized from phi (a 5Gi emptyDir, plus /tmp and logs).
     assert container(seed_manifests)["resources"] == {
-        "requests": {"cpu": "500m", "memory": "2Gi"},
-        "limits": {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": 1},
+        "requests": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "6Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi", "ephemeral-storage": "7Gi", "nvidia.com/gpu": 1},
     }
 
 

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,7 +39,10 @@ def _catalog(directory: Path, copies: int) -> Path:
             text = source.read_text()
             name = next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith("serviceName:"))
             renamed = f"{name[:40]}-{copy}"
-            (directory / f"{source.stem}-{copy}.yaml").write_text(text.replace(f"serviceName: {name}", f"serviceName: {renamed}"))
+            text = text.replace(f"serviceName: {name}", f"serviceName: {renamed}")
+            # Each copy on a host of its own: two leaves of one catalog cannot share a host.
+            text = re.sub(r"(?m)^(  host: )([a-z0-9-]+)\.", rf"\g<1>\g<2>-{copy}.", text)
+            (directory / f"{source.stem}-{copy}.yaml").write_text(text)
     return directory
 
 

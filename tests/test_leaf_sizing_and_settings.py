@@ -24,7 +24,8 @@ def load_errors(tmp_path, **changes) -> list[str]:
 
 def test_auto_is_the_default_without_resources_and_covers_the_model(synth) -> None:
     resources = container(synth(**NO_RESOURCES))["resources"]
-    assert resources["requests"] == {"cpu": "1", "memory": "4Gi"}  # phi: 3.1 GiB estimate -> 4Gi
+    # phi: 3.1 GiB estimate -> 4Gi; node disk: 5Gi emptyDir (2 x 1.6 GB, at least 5Gi) + 1Gi
+    assert resources["requests"] == {"cpu": "1", "memory": "4Gi", "ephemeral-storage": "6Gi"}
     assert resources["limits"]["memory"] == "6Gi"
     assert resources["limits"]["nvidia.com/gpu"] == 1
 
@@ -51,11 +52,12 @@ def test_auto_grows_with_the_model_and_the_context(synth) -> None:
 )
 def test_fixed_presets(synth, preset, requests, limits) -> None:
     resources = container(synth(preset=preset, gpu={"count": 0}, **NO_RESOURCES))["resources"]
-    assert resources == {"requests": requests, "limits": limits}
+    disk = {"requests": {"ephemeral-storage": "6Gi"}, "limits": {"ephemeral-storage": "7Gi"}}
+    assert resources == {"requests": {**requests, **disk["requests"]}, "limits": {**limits, **disk["limits"]}}
 
 
 def test_explicit_resources_always_win(synth) -> None:
-    assert container(synth())["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi"}
+    assert container(synth())["resources"]["requests"] == {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "6Gi"}
 
 
 def test_preset_and_resources_together_are_refused(tmp_path) -> None:
@@ -69,9 +71,50 @@ def test_unknown_model_with_auto_says_what_to_add(tmp_path) -> None:
     ), errors
 
 
-def test_unknown_model_with_a_fixed_preset_is_fine(synth) -> None:
-    resources = container(synth(model="acme/coder:v2", preset="medium", **NO_RESOURCES))["resources"]
-    assert resources["requests"]["memory"] == "8Gi"
+def test_unknown_model_with_a_fixed_preset_is_fine_given_its_disk(synth) -> None:
+    disk = {"replicas": 1, "resources": {"limits": {"ephemeralStorage": "40Gi"}}}
+    resources = container(synth(model="acme/coder:v2", preset="medium", container=disk))["resources"]
+    assert resources["requests"] == {"cpu": "2", "memory": "8Gi", "ephemeral-storage": "38Gi"}
+    assert resources["limits"]["ephemeral-storage"] == "40Gi"
+    models = [v for v in pod_spec(synth(model="acme/coder:v2", preset="medium", container=disk))["volumes"] if v["name"] == "models"]
+    assert models == [{"name": "models", "emptyDir": {"sizeLimit": f"{38 * 1024}Mi"}}]
+
+
+# --- node disk ---------------------------------------------------------------------------------------
+
+
+def models_volume(manifests) -> dict:
+    (volume,) = [v for v in pod_spec(manifests)["volumes"] if v["name"] == "models"]
+    return volume
+
+
+def test_the_models_emptydir_and_the_node_disk_are_sized_from_the_models_as_claims_are(synth) -> None:
+    # llama3.1:8b downloads 4.9 GB: twice that is 9.13 GiB -> 10Gi, the size `persistence.size: auto` asks.
+    manifests = synth(model="llama3.1:8b", **NO_RESOURCES)
+    assert models_volume(manifests) == {"name": "models", "emptyDir": {"sizeLimit": f"{10 * 1024}Mi"}}
+    resources = container(manifests)["resources"]
+    assert (resources["requests"]["ephemeral-storage"], resources["limits"]["ephemeral-storage"]) == ("11Gi", "12Gi")
+    claim = find(synth(model="llama3.1:8b", persistence={"enabled": True}, **NO_RESOURCES), "PersistentVolumeClaim")
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    # several models add up; the init container writes into the same emptyDir, under the pod's limit
+    two = synth(model=None, models=["llama3.1:8b", "qwen2.5:7b"], **NO_RESOURCES)
+    assert models_volume(two)["emptyDir"]["sizeLimit"] == f"{18 * 1024}Mi"  # 2 x (4.9 + 4.68) GB = 17.9 GiB
+    assert container(two, "model-pull").get("resources", {}).get("limits", {}).get("ephemeral-storage") is None
+
+
+def test_explicit_node_disk_wins_and_cpu_memory_stay_auto(synth) -> None:
+    manifests = synth(container={"replicas": 1, "resources": {"requests": {"ephemeralStorage": "30Gi"}, "limits": {"ephemeralStorage": "50Gi"}}})
+    resources = container(manifests)["resources"]
+    assert resources["requests"] == {"cpu": "1", "memory": "4Gi", "ephemeral-storage": "30Gi"}, "preset auto for cpu/memory"
+    assert resources["limits"]["ephemeral-storage"] == "50Gi"
+    assert models_volume(manifests)["emptyDir"]["sizeLimit"] == f"{48 * 1024}Mi", "the limit less 2Gi for /tmp and logs"
+
+
+def test_with_a_claim_only_scratch_disk_is_asked(synth) -> None:
+    manifests = synth(persistence={"enabled": True, "size": "50Gi"}, **NO_RESOURCES)
+    resources = container(manifests)["resources"]
+    assert (resources["requests"]["ephemeral-storage"], resources["limits"]["ephemeral-storage"]) == ("1Gi", "2Gi")
+    assert "emptyDir" not in models_volume(manifests)
 
 
 def test_gpu_memory_the_node_must_have_comes_from_the_models(synth) -> None:

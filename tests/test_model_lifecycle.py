@@ -114,6 +114,7 @@ def test_internal_registry_pulls_fully_qualified_and_copies_to_the_short_name(sy
         model=None,
         models=[f"phi@{DIGEST}", "acme/coder:v2", "other.host/ml/x:1"],
         registry={"host": "models.corp:5000", "insecure": True, "caBundle": {"secretName": "corp-ca"}},
+        container={"replicas": 1, "resources": {"limits": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "60Gi"}}},
     )
     assert models_list(manifests) == [
         f"pull models.corp:5000/library/phi:latest digest={DIGEST} alias=phi:latest insecure",
@@ -168,14 +169,20 @@ def test_hot_swap_sidecar_and_opt_in_removal(synth) -> None:
 
 
 def test_changing_the_model_list_alone_does_not_change_the_pod_template(synth) -> None:
-    """With resources and GPU memory given, adding a model changes the list only: the sidecar pulls it.
+    """With resources (node disk included) and GPU memory given, adding a model changes the list only: the
+    sidecar pulls it.
 
-    (Sizes derived from the models, `auto` resources and GPU memory, do change the pods: a model that needs
-    more memory must get it.)"""
+    (Sizes derived from the models, `auto` resources, node disk and GPU memory, do change the pods: a model
+    that needs more memory or disk must get it, or the kubelet would evict the pod during the pull.)"""
     gpu = {"count": 1, "minMemoryGiB": 16}
-    one = workload(synth(gpu=gpu))["spec"]["template"]
-    two = workload(synth(gpu=gpu, model=None, models=["phi", "llama3.2:3b"]))["spec"]["template"]
+    resources = {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "40Gi"}}
+    container = {"replicas": 1, "resources": resources}
+    one = workload(synth(gpu=gpu, container=container))["spec"]["template"]
+    two = workload(synth(gpu=gpu, container=container, model=None, models=["phi", "llama3.2:3b"]))["spec"]["template"]
     assert one == two
+    auto_disk = workload(synth(gpu=gpu))["spec"]["template"]
+    grown = workload(synth(gpu=gpu, model=None, models=["phi", "llama3.1:70b"]))["spec"]["template"]
+    assert auto_disk != grown, "a 43 GB model needs a larger emptyDir and ephemeral-storage request"
 
 
 # --- refusals -----------------------------------------------------------------------------------

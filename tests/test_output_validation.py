@@ -39,7 +39,12 @@ VARIANTS = {
             "gateway": {"className": "cilium"},
         }
     },
-    "no-preload": {"preload": False, "model": None, "models": ["registry.corp:5000/ml/coder:v1", "phi"]},
+    "no-preload": {
+        "preload": False,
+        "model": None,
+        "models": ["registry.corp:5000/ml/coder:v1", "phi"],
+        "container": {"replicas": 1, "resources": {"limits": {"cpu": "2", "memory": "4Gi", "ephemeralStorage": "40Gi"}}},
+    },
     "claim-recreate": {"persistence": {"enabled": True, "size": "30Gi", "storageClass": "fast"}},
     "claim-per-replica": {"persistence": {"enabled": True}, "container": {"replicas": 3}},
     "shared-claim": {"persistence": {"enabled": True, "accessMode": "ReadWriteMany"}, "container": {"replicas": 2}},
@@ -48,7 +53,7 @@ VARIANTS = {
         "registry": {"host": "models.corp:5000", "insecure": True, "caBundle": {"secretName": "ca"}},
         "customModels": [{"name": "bot", "from": "phi", "system": "Be brief.", "parameters": {"stop": ["x"]}}],
     },
-    "amd": {"gpu": {"count": 1, "vendor": "amd", "family": "gfx1100"}},
+    "amd": {"gpu": {"count": 1, "vendor": "amd", "family": "GC_11_0_0"}},
     "mig": {"gpu": {"count": 1, "resourceName": "nvidia.com/mig-1g.10gb", "runtimeClassName": "nvidia"}},
     "blackwell": {"gpu": {"count": 1, "family": "blackwell", "minMemoryGiB": 15}},
     "shared-gateway": {"ingress": {"enabled": True, "host": "a.example.com", "gateway": {"parentRef": {"name": "g", "namespace": "gw"}}}},

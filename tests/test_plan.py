@@ -33,8 +33,12 @@ platform defaults: built-in (no platform-defaults.yaml)
   time budgets: a rollout may take 720 s (progressDeadlineSeconds), loading the primary model 300 s (startup probe and preload); 1.6 GB downloaded at 25 MB/s, loaded at 100 MB/s
   image: docker.io/ollama/ollama:0.32.15 (platform default)
   registry: registry.ollama.ai (default)
-  exposure: https://text.hypermedia.au, a dedicated Gateway of class eg (platform default), its certificate from the cert-manager ClusterIssuer letsencrypt-prod (platform default), 600 s request timeout (platform default)
+  exposure: https://text.hypermedia.au, a dedicated Gateway of class eg (platform default), 600 s request timeout (platform default)
   auth: an API key (Authorization: Bearer) from the Secret ollama-phi-api-keys, one key per line under api-keys (default)
+  certificate: Certificate ollama-phi-tls from ClusterIssuer letsencrypt-prod (the platform's), which must prove the host without this Gateway: DNS-01, a CA or Vault issuer, or an HTTP-01 solver whose parentRefs name the Gateway ollama-phi (an HTTP-01 ClusterIssuer solves only through the Gateway it names)
+  gateway traffic: the auth proxy ollama-phi-auth (port 8080) admits namespace envoy-gateway-system (class eg: Envoy Gateway runs the proxies in envoy-gateway-system)
+  DNS: pods k8s-app=kube-dns in namespace kube-system, and 169.254.20.10, 169.254.169.254 (port 53) (platform default)
+  registry egress: port 443 to public IPv4 and IPv6 addresses (registry.ollama.ai and its CDN) (default)
 """
 
 
@@ -71,7 +75,8 @@ def test_an_explicit_preset_and_an_auto_resource_say_so(tmp_path: Path, capsys: 
     leaf = yaml.safe_load(SEED_LEAF_FILE.read_text())
     leaf["container"] = {"replicas": 1}
     (tmp_path / "auto.yaml").write_text(yaml.safe_dump({**leaf, "serviceName": "auto"}))
-    (tmp_path / "preset.yaml").write_text(yaml.safe_dump({**leaf, "serviceName": "preset", "preset": "medium"}))
+    preset = {**leaf, "serviceName": "preset", "preset": "medium", "ingress": {"enabled": True, "host": "preset.example.com"}}
+    (tmp_path / "preset.yaml").write_text(yaml.safe_dump(preset))
     out = _plan(capsys, "--catalog", str(tmp_path))
     assert "resources: auto, as no container.resources are given: CPU request 1, limit 4; memory request 4Gi" in out
     assert "resources: preset medium: CPU request" in out
@@ -85,7 +90,8 @@ def test_platform_defaults_are_named_and_marked(tmp_path: Path, capsys: pytest.C
     out = _plan(capsys, "--catalog", str(tmp_path))
     assert out.startswith(f"platform defaults: {tmp_path / 'platform-defaults.yaml'}\n")
     assert "a dedicated Gateway of class istio (platform default)" in out
-    assert "its certificate from the cert-manager ClusterIssuer corp-ca (platform default)" in out
+    assert "certificate: Certificate ollama-phi-tls from ClusterIssuer corp-ca (the platform's)" in out
+    assert "admits namespace ml-workloads (class istio: Istio runs the proxies beside the Gateway)" in out
 
 
 def test_json_follows_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:

@@ -128,7 +128,7 @@ def test_a_large_catalog_synthesized_by_workers_equals_one_process(tmp_path: Pat
     catalog.mkdir()
     seed = (REPO / "catalog" / "ollama-phi.yaml").read_text()
     for i in range(_synth.PARALLEL_MIN_LEAVES + 3):
-        text = seed.replace("serviceName: ollama-phi", f"serviceName: svc{i:02d}")
+        text = seed.replace("serviceName: ollama-phi", f"serviceName: svc{i:02d}").replace("host: text.", f"host: svc{i:02d}.")
         if i % 3 == 0:
             text = text.replace("count: 1", "count: 0")
         (catalog / f"leaf{i:02d}.yaml").write_text(text)

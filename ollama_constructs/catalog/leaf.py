@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
+from .. import _gpu_labels
+from .._net import Cidr
 from .._ollama_env import check_duration, env_problems
 from ..model_reference import ModelReference, ModelReferenceError, check_digest, split_pinned
 from .._types import (
@@ -110,12 +112,15 @@ ModelEntry = Annotated[PinnedModel, BeforeValidator(_model_entry), WithJsonSchem
 
 
 class ResourceAmounts(LeafModel):
-    """CPU and memory amounts, as Kubernetes quantities."""
+    """CPU, memory and node-disk amounts, as Kubernetes quantities."""
 
     cpu: Quantity | None = None
     """CPU, e.g. `500m` or `2`. Default: not set."""
     memory: Quantity | None = None
     """Memory, e.g. `2Gi`. Default: not set."""
+    ephemeral_storage: Quantity | None = None
+    """Node disk (`ephemeral-storage`), e.g. `50Gi`: the models' emptyDir, `/tmp` and logs. Default: sized
+    from the models (twice their download size, plus 1Gi requested and 2Gi allowed for the rest)."""
 
 
 class Resources(LeafModel):
@@ -128,15 +133,22 @@ class Resources(LeafModel):
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
-        for resource in ("cpu", "memory"):
+        for resource in ("cpu", "memory", "ephemeral_storage"):
             request = getattr(self.requests, resource)
             limit = getattr(self.limits, resource)
             if request is not None and limit is not None and quantity_value(request) > quantity_value(limit):
+                key = to_camel(resource)
                 raise ValueError(
-                    f"requests.{resource} ({request}) is larger than limits.{resource} ({limit}); "
+                    f"requests.{key} ({request}) is larger than limits.{key} ({limit}); "
                     "a request must not exceed its limit"
                 )
         return self
+
+    @property
+    def sets_compute(self) -> bool:
+        """Whether CPU or memory is given: then they are explicit and no preset applies. Node disk alone
+        leaves CPU and memory to the preset."""
+        return any(getattr(amounts, r) is not None for amounts in (self.requests, self.limits) for r in ("cpu", "memory"))
 
 
 class Container(LeafModel):
@@ -148,7 +160,7 @@ class Container(LeafModel):
     """CPU and memory requests and limits. Default: the platform's defaults."""
 
 
-NVIDIA_FAMILIES = ("maxwell", "pascal", "volta", "turing", "ampere", "ada-lovelace", "hopper", "blackwell", "rubin")
+NVIDIA_FAMILIES = _gpu_labels.NVIDIA_FAMILIES
 """GPU Feature Discovery's `nvidia.com/gpu.family` values."""
 
 
@@ -177,8 +189,9 @@ class Gpu(LeafModel):
     product: str | None = Field(default=None, max_length=63)
     """Only nodes with this GPU product label (e.g. `NVIDIA-GeForce-RTX-5070-Ti`). Default: any."""
     family: str | None = None
-    """Only nodes of this GPU family (e.g. `blackwell`, `hopper`; for AMD the node labeller's family).
-    Default: any."""
+    """Only nodes of this GPU family: a GPU Feature Discovery family for NVIDIA (e.g. `blackwell`,
+    `hopper`), the ROCm node labeller's `amd.com/gpu.family` value for AMD (e.g. `AI` for Instinct MI100-MI300,
+    `GC_11_0_0` for RDNA 3, `NV` for RDNA 1 and 2). Default: any."""
     min_memory_gib: int | None = Field(default=None, ge=1, le=1024, alias="minMemoryGiB")
     """Only nodes whose GPUs have at least this memory. Default: what the models need, for NVIDIA."""
     runtime_class_name: DnsSubdomain | None = None
@@ -202,8 +215,11 @@ class Gpu(LeafModel):
             raise ValueError("a MIG slice serves one CUDA process: count must be 1 with a MIG resourceName")
         if self.vendor == "amd" and self.min_memory_gib is not None:
             raise ValueError("minMemoryGiB is not supported for AMD: the node labeller's VRAM label is not numeric")
-        if self.vendor == "nvidia" and self.family is not None and self.family not in NVIDIA_FAMILIES:
-            raise ValueError(f"family {self.family!r} is not a GPU Feature Discovery family: {', '.join(NVIDIA_FAMILIES)}")
+        if self.family is not None:
+            check = _gpu_labels.amd_family_problem if self.vendor == "amd" else _gpu_labels.nvidia_family_problem
+            problem = check(self.family)
+            if problem:
+                raise ValueError(problem)
         return self
 
 
@@ -386,6 +402,19 @@ class CaBundle(LeafModel):
     """The key of the PEM bundle in the Secret. Default: `ca.crt`."""
 
 
+class BlobStore(LeafModel):
+    """Where an internal registry's blob downloads go: Ollama accepts a blob GET only when it is answered
+    with a 307 redirect to another host (an S3 bucket, MinIO, a CDN), so the pods connect there too."""
+
+    ports: Annotated[tuple[Annotated[int, Field(ge=1, le=65535)], ...], Field(min_length=1)] = (443, 9000)
+    """TCP ports of the blob store. Default: `443` and `9000` (S3 and most CDNs; MinIO's default port)."""
+    cidrs: tuple[Cidr, ...] = ()
+    """Its addresses, when known, IPv4 or IPv6 (e.g. `10.20.0.0/24`). Default: any address."""
+    namespace: DnsLabel | None = None
+    """The namespace it runs in, when it runs in the cluster (e.g. MinIO): its pods are then allowed by
+    namespace too, which Cilium needs (it never matches pod addresses with an address rule). Default: none."""
+
+
 class Registry(LeafModel):
     """An internal Ollama registry to pull models from instead of registry.ollama.ai."""
 
@@ -395,6 +424,11 @@ class Registry(LeafModel):
     """Plain HTTP (not "skip TLS verification": Ollama has no such switch). Default: `false`."""
     ca_bundle: CaBundle | None = None
     """The CA that signed the registry's certificate, when it is private. Default: the image's CAs."""
+    namespace: DnsLabel | None = None
+    """The namespace the registry runs in, when it runs in the cluster: its pods are then allowed by
+    namespace too (Cilium never matches pod addresses with an address rule). Default: none (any address)."""
+    blob_store: BlobStore = BlobStore()
+    """Where the registry redirects blob downloads. Default: ports 443 and 9000 at any address."""
 
 
 class Persistence(LeafModel):
@@ -428,7 +462,9 @@ class Autoscaling(LeafModel):
     enabled: bool = False
     """Scale the server between `minReplicas` and `maxReplicas`. Default: `false` (`container.replicas`)."""
     min_replicas: int = Field(default=1, ge=0, le=1000)
-    """Fewest replicas; `0` allows scale to zero (needs `preload: false`). Default: `1`."""
+    """Fewest replicas; `0` allows scale to zero: the interceptor holds the first request while a replica
+    starts, and with `preload` the replica is Ready (and gets the request) only once the primary model is
+    loaded. Default: `1`."""
     max_replicas: int = Field(default=3, ge=1, le=1000)
     """Most replicas. Default: `3`."""
     target_pending_requests: int | None = Field(default=None, ge=1, le=10_000)
@@ -496,8 +532,8 @@ class CatalogLeaf(LeafModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"models are listed twice: {', '.join(duplicates)}")
-        if self.preset is not None and self.container.resources is not None:
-            raise ValueError("give either 'preset' or 'container.resources', not both")
+        if self.preset is not None and self.container.resources is not None and self.container.resources.sets_compute:
+            raise ValueError("give either 'preset' or 'container.resources' cpu and memory, not both")
         if self.preload and self.ollama.keep_alive is not None and str(self.ollama.keep_alive) not in ("-1", "-1m", "-1s", "-1h"):
             raise ValueError(
                 f"ollama.keepAlive {self.ollama.keep_alive} would unload the preloaded primary model and the pod "
@@ -514,12 +550,6 @@ class CatalogLeaf(LeafModel):
                 f"persistence.existingClaim '{persistence.existing_claim}' is ReadWriteOnce and cannot be shared by "
                 f"{self.most_replicas} replicas; use accessMode ReadWriteMany, one replica, or no existingClaim "
                 "(then each replica gets a claim)"
-            )
-        if self.autoscaling.enabled and self.autoscaling.min_replicas == 0 and self.preload:
-            raise ValueError(
-                "autoscaling.minReplicas 0 scales to zero, which unloads the model that preload keeps loaded; "
-                "set preload: false (readiness then means the model is on disk, the first request loads it) "
-                "or minReplicas >= 1"
             )
         pins = {m.name: m.digest for m in self.pinned_models}
         for index, custom in enumerate(self.custom_models):

@@ -359,7 +359,10 @@ def _sizing_errors(file: str, leaf: CatalogLeaf) -> list[LeafError]:
     try:
         leaf_sizing(leaf)
     except SizingError as exc:
-        field = "preset" if leaf.container.resources is None and leaf.preset in (None, "auto") else "persistence.size"
+        explicit = leaf.container.resources is not None and leaf.container.resources.sets_compute
+        field = "preset" if not explicit and leaf.preset in (None, "auto") else "persistence.size"
+        if exc.field:
+            return [LeafError(file, exc.field, str(exc))]
         return [LeafError(file, field, f"auto: {exc}")]
     except ValueError as exc:
         return [LeafError(file, "ollama", str(exc))]
@@ -367,8 +370,11 @@ def _sizing_errors(file: str, leaf: CatalogLeaf) -> list[LeafError]:
 
 
 def _collisions(leaves: Sequence[LoadedLeaf]) -> list[LeafError]:
-    """Two leaves that would produce the same objects (same namespace and serviceName)."""
+    """Two leaves that would produce the same objects (same namespace and serviceName), or claim the same
+    public host: Gateways would serve it twice, and the KEDA HTTP interceptor routes a host claimed by
+    several HTTPScaledObjects to one of them only (the oldest; http-add-on `pkg/routing/tablememory.go`)."""
     first: dict[tuple[str, str], str] = {}
+    hosts: dict[str, str] = {}
     errors = []
     for loaded in leaves:
         key = (loaded.leaf.namespace, loaded.leaf.service_name)
@@ -383,4 +389,17 @@ def _collisions(leaves: Sequence[LoadedLeaf]) -> list[LeafError]:
             )
         else:
             first[key] = loaded.file
+        ingress = loaded.resolved.ingress
+        if ingress.enabled and ingress.host:
+            if ingress.host in hosts:
+                errors.append(
+                    LeafError(
+                        loaded.file,
+                        "ingress.host",
+                        f"'{ingress.host}' is already claimed by {hosts[ingress.host]}; two leaves cannot share a "
+                        "host (the Gateway and the autoscaler's interceptor would send its requests to one of them)",
+                    )
+                )
+            else:
+                hosts[ingress.host] = loaded.file
     return errors

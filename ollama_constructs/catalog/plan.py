@@ -16,6 +16,7 @@ from typing import Any, Literal
 from ..model_reference import DEFAULT_HOST
 from .leaf import CatalogLeaf
 from .loader import Catalog, LoadedLeaf
+from .platform import certificate_setup, gateway_data_plane
 from .sizing import (
     DOWNLOAD_BYTES_PER_SECOND,
     LOAD_BYTES_PER_SECOND,
@@ -49,9 +50,10 @@ def leaf_sizing(leaf: CatalogLeaf) -> SizingPlan:
             and a model's size is not known.
     """
     ollama = leaf.ollama
+    resources = leaf.container.resources
     return plan_sizing(
         sized_models(leaf),
-        preset=None if leaf.container.resources is not None else (leaf.preset or "auto"),
+        preset=None if resources is not None and resources.sets_compute else (leaf.preset or "auto"),
         volume_auto=leaf.persistence.enabled and leaf.persistence.size == "auto",
         context_length=ollama.context_length or 4096,
         num_parallel=ollama.num_parallel or 1,
@@ -59,6 +61,10 @@ def leaf_sizing(leaf: CatalogLeaf) -> SizingPlan:
         flash_attention=ollama.flash_attention,
         gpu_count=leaf.gpu.count,
         max_loaded_models=ollama.max_loaded_models or served_model_count(leaf),
+        # Node disk (sizing.disk_sizing): the models are in an emptyDir unless persistence is on.
+        models_in_empty_dir=not leaf.persistence.enabled,
+        ephemeral_storage_request=None if resources is None else resources.requests.ephemeral_storage,
+        ephemeral_storage_limit=None if resources is None else resources.limits.ephemeral_storage,
     )
 
 
@@ -588,7 +594,6 @@ def _exposure(c: PlanContext) -> Iterator[Fact]:
         tls = ingress.tls.issuer_ref
         assert tls is not None
         issuer = f"{tls.kind} {tls.name}"
-        parts.append(f"its certificate from the cert-manager {issuer}{origin(own.tls.issuer_ref)}")
     parts.append(f"{ingress.timeout_seconds} s request timeout{origin(own.timeout_seconds)}")
     yield Fact(
         "exposure", "exposure", ", ".join(parts),
@@ -618,6 +623,113 @@ def _auth(c: PlanContext) -> Iterator[Fact]:
         f"an API key (Authorization: Bearer) from the Secret {auth.secret_name}, one key per line under api-keys",
         {"mode": "apiKey", "secretName": auth.secret_name},
         source,
+    )
+
+
+
+@fact(
+    "certificate",
+    "How the host's certificate is issued: `issuer` (a Certificate from an issuer that proves the host "
+    "without this Gateway: DNS-01, a CA), `acmeHttp01` (an ACME Issuer made for the leaf, solving HTTP-01 "
+    "through its own Gateway) or `sharedGateway` (no Certificate: the shared Gateway's listener holds one).",
+    _object({"setup": {"enum": ["issuer", "acmeHttp01", "sharedGateway"]}, "issuer": _NULLABLE_STR}),
+)
+def _certificate(c: PlanContext) -> Iterator[Fact]:
+    setup = certificate_setup(c.leaf, c.loaded.platform)
+    if setup is None:
+        return
+    issuer = f"{setup.issuer_kind} {setup.issuer_name}" if setup.issuer_name else None
+    yield Fact("certificate", "certificate", setup.description, {"setup": setup.setup, "issuer": issuer})
+
+
+@fact(
+    "gatewayTraffic",
+    "Where the Gateway's proxies connect from, as the NetworkPolicy admits them: a `namespace`, or null when "
+    "no namespace selector can match the traffic (Cilium's reserved:ingress identity: the platform must allow "
+    "it with a Cilium policy); `target` is the pod the Gateway reaches.",
+    _object({"namespace": _NULLABLE_STR, "target": _STR, "reason": _STR}),
+)
+def _gateway_traffic(c: PlanContext) -> Iterator[Fact]:
+    resolved, platform = c.resolved, c.loaded.platform
+    plane = gateway_data_plane(resolved, platform)
+    if plane is None:
+        return
+    auth = resolved.ingress.auth
+    if auth is not None and auth.mode == "apiKey":
+        target = f"the auth proxy {resolved.service_name}-auth (port 8080)"
+    elif resolved.autoscaling.enabled:
+        target = f"the KEDA interceptor (namespace {platform.autoscaling.interceptor_namespace}, which the platform admits)"
+    else:
+        target = f"the server {resolved.service_name} (port 11434)"
+    if plane.cilium_ingress:
+        words = (
+            f"{plane.reason}, which no NetworkPolicy namespace selector matches: to reach {target} the platform "
+            "must allow it with a CiliumNetworkPolicy fromEntities [ingress] (the README's "
+            "CiliumClusterwideNetworkPolicy `ollama-from-cilium-gateways`), or every request is dropped"
+        )
+    else:
+        words = f"{target} admits namespace {plane.namespace} ({plane.reason})"
+    yield Fact("gatewayTraffic", "gateway traffic", words, {"namespace": plane.namespace, "target": target, "reason": plane.reason})
+
+
+@fact(
+    "dns",
+    "The DNS servers every pod may query on port 53: pods of `namespace` with one of `podLabels`, and the "
+    "node-local `addresses`.",
+    _object(
+        {
+            "namespace": _STR,
+            "podLabels": {"type": "array", "items": {"type": "object", "additionalProperties": _STR}},
+            "addresses": {"type": "array", "items": _STR},
+        }
+    ),
+)
+def _dns(c: PlanContext) -> Iterator[Fact]:
+    dns = c.loaded.platform.dns
+    selectors = "; ".join(",".join(f"{k}={v}" for k, v in labels.items()) for labels in dns.pod_labels)
+    addresses = ", ".join(dns.node_local_addresses) or "no address"
+    yield Fact(
+        "dns", "DNS", f"pods {selectors} in namespace {dns.namespace}, and {addresses} (port 53)",
+        {"namespace": dns.namespace, "podLabels": [dict(x) for x in dns.pod_labels], "addresses": list(dns.node_local_addresses)},
+        "platform",
+    )
+
+
+@fact(
+    "registryEgress",
+    "Where the pods may connect to pull models: the registry's `ports` at `cidrs` (empty: public addresses "
+    "for registry.ollama.ai, any address for an internal registry), its blob store (the target of Ollama's "
+    "307 redirect) on `blobPorts` at `blobCidrs`, and in-cluster `namespaces`.",
+    _object(
+        {
+            "registry": _STR,
+            "blobPorts": {"type": "array", "items": _INT},
+            "blobCidrs": {"type": "array", "items": _STR},
+            "namespaces": {"type": "array", "items": _STR},
+        }
+    ),
+)
+def _registry_egress(c: PlanContext) -> Iterator[Fact]:
+    registry = c.resolved.registry
+    if registry is None:
+        yield Fact(
+            "registryEgress", "registry egress",
+            "port 443 to public IPv4 and IPv6 addresses (registry.ollama.ai and its CDN)",
+            {"registry": DEFAULT_HOST, "blobPorts": [443], "blobCidrs": [], "namespaces": []},
+            "default",
+        )
+        return
+    blob = registry.blob_store
+    where = ", ".join(blob.cidrs) if blob.cidrs else "any address"
+    inside = [n for n in (registry.namespace, blob.namespace) if n]
+    words = (
+        f"{registry.host} at any address; its blob store (the 307 redirect target) on port(s) "
+        f"{', '.join(map(str, blob.ports))} at {where}"
+        + (f"; pods of namespace(s) {', '.join(inside)} by namespace" if inside else "")
+    )
+    yield Fact(
+        "registryEgress", "registry egress", words,
+        {"registry": registry.host, "blobPorts": list(blob.ports), "blobCidrs": list(blob.cidrs), "namespaces": inside},
     )
 
 

@@ -22,7 +22,14 @@ Assumptions (each a named constant below):
     pruning) plus the resident models' load, 300-1800 s; the rollout deadline adds 300 s of image pull and
     the download of every model (the init container pulls them), 600-10800 s; both in whole minutes;
   * volume = 2 × the models' download sizes, so an update can download new layers before the old ones are
-    pruned (facts §7.4), and at least 5 GiB.
+    pruned (facts §7.4), and at least 5 GiB;
+  * node disk (`ephemeral-storage`), when the models live in an emptyDir on the node: the emptyDir's
+    `sizeLimit` is that same volume size; the Ollama container requests it plus 1 GiB and is limited to it
+    plus 2 GiB, for the pod's `/tmp`, container logs and writable layers (the root filesystems are
+    read-only). With a claim it requests 1 GiB and is limited to 2 GiB. The kubelet evicts a pod whose
+    emptyDir outgrows its `sizeLimit`, or whose emptyDirs, logs and writable layers together outgrow the
+    sum of its containers' limits; the scheduler places it only where its requests fit the node's
+    allocatable ephemeral storage.
 """
 
 from __future__ import annotations
@@ -83,8 +90,19 @@ PROGRESS_DEADLINE_CEILING_SECONDS = 10_800
 _KV_DIVISOR = {"f16": 1, "q8_0": 2, "q4_0": 4}
 
 
+SCRATCH_REQUEST_GIB = 1
+"""Node disk the Ollama container requests besides its models: `/tmp`, container logs, writable layers."""
+SCRATCH_LIMIT_GIB = 2
+"""Node disk the Ollama container may use besides its models before the kubelet evicts the pod."""
+
+
 class SizingError(ValueError):
-    """An estimate was needed for a model whose size is not known."""
+    """An estimate was needed for a model whose size is not known (or an explicit size cannot work)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        """The leaf field to set, when it is not the one the caller would guess. Default: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +326,80 @@ def volume_size(models: Sequence[str]) -> str:
     return f"{max(VOLUME_FLOOR_GIB, math.ceil(total / _GIB_BYTES))}Gi"
 
 
+@dataclass(frozen=True, slots=True)
+class DiskSizing:
+    """Node disk (`ephemeral-storage`) of the Ollama pod; see :func:`disk_sizing`."""
+
+    models_size_limit: str | None
+    """`sizeLimit` of the models emptyDir; None when the models are on a claim."""
+    request: str
+    """The Ollama container's `ephemeral-storage` request."""
+    limit: str
+    """Its `ephemeral-storage` limit."""
+    explicit: bool
+    """Whether the leaf set the request or the limit."""
+
+
+def disk_sizing(
+    models: Sequence[str], *, empty_dir: bool, request: str | None = None, limit: str | None = None
+) -> DiskSizing:
+    """The node disk of a pod whose models are in an emptyDir (`empty_dir`) or on a claim.
+
+    Explicit values (`container.resources.requests/limits.ephemeralStorage`) win; the emptyDir's
+    `sizeLimit` is then the limit less :data:`SCRATCH_LIMIT_GIB`.
+
+    Raises:
+        SizingError: when the models are in an emptyDir, no limit is given and a model's size is not known;
+            when a given limit leaves no room for the models (or less than they download).
+    """
+    limit_field = "container.resources.limits.ephemeralStorage"
+    explicit = request is not None or limit is not None
+    if not empty_dir:
+        limit_text = limit or _larger(f"{SCRATCH_LIMIT_GIB}Gi", request)
+        request_text = request or _smaller(f"{SCRATCH_REQUEST_GIB}Gi", limit_text)
+        return DiskSizing(None, request_text, limit_text, explicit)
+    if limit is None:
+        known = _require_known(
+            models,
+            f"set {limit_field} (the models are kept in an emptyDir on the node's disk: set persistence, or the "
+            "most node disk the pod may use)",
+            field=limit_field,
+        )
+        gib = max(VOLUME_FLOOR_GIB, math.ceil(VOLUME_HEADROOM_FACTOR * sum(m.download_bytes for m in known) / _GIB_BYTES))
+        size_limit = f"{gib}Gi"
+        limit = _larger(f"{gib + SCRATCH_LIMIT_GIB}Gi", request)
+        request = request or _smaller(f"{gib + SCRATCH_REQUEST_GIB}Gi", limit)
+        return DiskSizing(size_limit, request, limit, explicit)
+    room = int(quantity_value(limit)) - SCRATCH_LIMIT_GIB * _GIB_BYTES
+    if room <= 0:
+        raise SizingError(
+            f"{limit} leaves no room for the models: the pod's /tmp, logs and writable layers take up to "
+            f"{SCRATCH_LIMIT_GIB}Gi of it (the models are in an emptyDir on the node's disk)",
+            field=limit_field,
+        )
+    knowns = [known_model(m) for m in models]
+    if None not in knowns:
+        download = sum(k.download_bytes for k in knowns)  # type: ignore[union-attr]
+        if room < download:
+            raise SizingError(
+                f"{limit} leaves {_gib(room)} for the models (less {SCRATCH_LIMIT_GIB}Gi for /tmp and logs), less "
+                f"than they download ({_gb(download)}): the kubelet would evict the pod during its first pull",
+                field=limit_field,
+            )
+    size_limit = f"{room // _GIB_BYTES}Gi" if room % _GIB_BYTES == 0 else f"{math.floor(room / 2**20)}Mi"
+    return DiskSizing(size_limit, request or _smaller(size_limit, limit), limit, True)
+
+
+def _smaller(a: str, b: str) -> str:
+    """The smaller of two quantities, as written."""
+    return a if quantity_value(a) <= quantity_value(b) else b
+
+
+def _larger(a: str, b: str | None) -> str:
+    """The larger of two quantities (`b` may be absent), as written."""
+    return a if b is None or quantity_value(a) >= quantity_value(b) else b
+
+
 def startup_timeout_seconds(load_bytes: int | None) -> int:
     """Startup probe budget: server start + loading `load_bytes` of weights, whole minutes, 300-1800 s.
 
@@ -370,6 +462,8 @@ class SizingPlan:
     progress_deadline_seconds: int
     startup_timeout_seconds: int
     warnings: tuple[str, ...] = ()
+    disk: DiskSizing | None = None
+    """Node disk of the pod; None when not asked for."""
 
     def describe(self) -> list[str]:
         """Human-readable lines for the `plan` command."""
@@ -412,6 +506,11 @@ class SizingPlan:
             f"time budgets: progressDeadlineSeconds {self.progress_deadline_seconds}, "
             f"startup timeout {self.startup_timeout_seconds} s ({basis})"
         )
+        if self.disk is not None:
+            d = self.disk
+            where = f"models emptyDir sizeLimit {d.models_size_limit}, " if d.models_size_limit else ""
+            how = "explicit" if d.explicit else "from the models"
+            lines.append(f"node disk: {where}ephemeral-storage {d.request} / {d.limit} ({how})")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
 
@@ -428,6 +527,9 @@ def plan_sizing(
     gpu_count: int = 0,
     max_loaded_models: int | None = None,
     resident_models: int | None = None,
+    models_in_empty_dir: bool | None = None,
+    ephemeral_storage_request: str | None = None,
+    ephemeral_storage_limit: str | None = None,
 ) -> SizingPlan:
     """Size one leaf: resources, GPU memory, volume and time budgets.
 
@@ -443,6 +545,10 @@ def plan_sizing(
         max_loaded_models: `OLLAMA_MAX_LOADED_MODELS`; None is Ollama's auto (3 per GPU, 3 on CPU).
         resident_models: how many models stay loaded. Default: all, up to `max_loaded_models`; when fewer
             fit, the largest.
+        models_in_empty_dir: size the node disk (:func:`disk_sizing`) for models in an emptyDir (`True`) or
+            on a claim (`False`). Default: None, no disk sizing.
+        ephemeral_storage_request: the leaf's explicit `ephemeral-storage` request, if any.
+        ephemeral_storage_limit: the leaf's explicit `ephemeral-storage` limit, if any.
 
     Raises:
         SizingError: when `preset` is `auto` or `volume_auto` is set and a model's size is not known.
@@ -527,6 +633,11 @@ def plan_sizing(
         progress_deadline_seconds=progress_deadline_seconds(download, weights),
         startup_timeout_seconds=startup_timeout_seconds(weights),
         warnings=tuple(warnings),
+        disk=None
+        if models_in_empty_dir is None
+        else disk_sizing(
+            names, empty_dir=models_in_empty_dir, request=ephemeral_storage_request, limit=ephemeral_storage_limit
+        ),
     )
 
 
@@ -535,13 +646,13 @@ def _reference(text: str) -> ModelReference:
     return ModelReference.parse(text.partition("@")[0] if isinstance(text, str) else text)
 
 
-def _require_known(models: Sequence[str], fix: str) -> list[KnownModel]:
+def _require_known(models: Sequence[str], fix: str, field: str | None = None) -> list[KnownModel]:
     known = [known_model(m) for m in models]
     unknown = [_reference(m).short for m, k in zip(models, known, strict=True) if k is None]
     if unknown:
         listed = ", ".join(repr(u) for u in unknown)
         subject = f"model {listed} has" if len(unknown) == 1 else f"models {listed} have"
-        raise SizingError(f"{subject} no known size; {fix}")
+        raise SizingError(f"{subject} no known size; {fix}", field=field)
     return known  # type: ignore[return-value]
 
 
