@@ -88,6 +88,12 @@ def seconds(amount: int) -> cdk8s.Duration:
     return cdk8s.Duration.seconds(amount)
 
 
+@_jsii_host.shared(maxsize=16)
+def mebibytes(amount: int) -> cdk8s.Size:
+    """`cdk8s.Size.mebibytes(amount)`, shared."""
+    return cdk8s.Size.mebibytes(amount)
+
+
 @_jsii_host.shared(maxsize=4096)
 def quantity(text: str) -> k8s.Quantity:
     """`k8s.Quantity.from_string(text)`, shared."""

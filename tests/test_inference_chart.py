@@ -71,19 +71,19 @@ def test_seed_resources_are_the_leafs(seed_manifests) -> None:
     }
 
 
-def test_seed_readiness_means_phi_is_loaded(seed_manifests) -> None:
+def test_seed_readiness_means_phi_is_warmed_up_and_the_keeper_keeps_it_loaded(seed_manifests) -> None:
     probe = container(seed_manifests)["readinessProbe"]["exec"]["command"]
-    assert probe[-2:] == ["phi:latest", "loaded"]
+    assert probe[-2:] == ["phi:latest", "warm"]
     assert env_of(container(seed_manifests))["OLLAMA_KEEP_ALIVE"] == "-1"
+    assert container(seed_manifests, "model-keeper")["command"][-1] == "phi:latest"
 
 
 def test_seed_object_inventory(seed_manifests) -> None:
     assert sorted((m["kind"], m["metadata"]["name"]) for m in seed_manifests) == [
         ("Certificate", "ollama-phi-tls"),
         ("ConfigMap", "ollama-phi-auth"),
-        ("ConfigMap", "ollama-phi-model-pull"),
         ("ConfigMap", "ollama-phi-models"),
-        ("ConfigMap", "ollama-phi-server"),
+        ("ConfigMap", "ollama-phi-scripts"),
         ("Deployment", "ollama-phi"),
         ("Deployment", "ollama-phi-auth"),
         ("Gateway", "ollama-phi"),

@@ -237,9 +237,19 @@ def test_create_from_a_modelfile_after_its_base(sandbox: Sandbox) -> None:
     assert ["show", "assistant:v1"] in calls
     assert [c["via"] for c in registry_contacts(sandbox)] == ["pull"]  # the base was there for create
     created = sandbox.manifest("registry.ollama.ai/library/assistant/v1")
-    layers = json.loads(created.read_bytes())["layers"]
-    extra = (sandbox.models / "blobs" / layers[-1]["digest"].replace(":", "-")).read_text()
-    assert "SYSTEM You are a terse\nassistant." in extra and "PARAMETER temperature 0.2" in extra
+    layers = {layer["mediaType"].rsplit(".", 1)[-1]: layer for layer in json.loads(created.read_bytes())["layers"]}
+
+    def blob(kind: str) -> str:
+        return (sandbox.models / "blobs" / layers[kind]["digest"].replace(":", "-")).read_text()
+
+    # createModel: the base's weights are shared (same digest, "from" the base), the other instructions
+    # are layers of their own (setSystem, setTemplate, setParameters merges the base's parameters).
+    base = {layer["mediaType"]: layer for layer in json.loads(sandbox.manifest(PHI).read_bytes())["layers"]}
+    assert layers["model"]["digest"] == base["application/vnd.ollama.image.model"]["digest"]
+    assert layers["model"]["from"] == "phi:latest"
+    assert blob("system") == "You are a terse\nassistant."
+    assert blob("template") == "{{ .Prompt }}"
+    assert json.loads(blob("params")) == {"stop": ["<|end|>"], "temperature": 0.2}
     before = created.read_bytes()
 
     # A restart runs create again (cheap, idempotent): same Modelfile, same model; nothing pulled.
@@ -257,7 +267,9 @@ def test_create_from_a_modelfile_after_its_base(sandbox: Sandbox) -> None:
         (
             "pull phi\ncreate assistant:v1 modelfile=missing.Modelfile\n",
             {},
-            "failed to create assistant:v1 from {spec}/missing.Modelfile: specified Modelfile wasn't found",
+            # getModelfileName: a file that cannot be stat'ed means "FROM ." (cmd/cmd.go), and the current
+            # directory holds no model files (parser/parser.go ErrModelNotFound).
+            "failed to create assistant:v1 from {spec}/missing.Modelfile: no Modelfile or safetensors files found",
         ),
         (  # create's auto-pull of the base is never --insecure: pull an internal base first
             "create assistant:v1 modelfile=a.Modelfile\n",
