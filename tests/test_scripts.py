@@ -238,12 +238,52 @@ def bash_lib(sandbox: Sandbox, code: str, *args: str) -> subprocess.CompletedPro
         ("registry.ollama.ai/library/phi:2.7b", "phi:2.7b"),
         ("myteam/assistant", "myteam/assistant:latest"),
         ("registry.ollama.ai/myteam/assistant", "myteam/assistant:latest"),
+        # DisplayShortest compares the default host and namespace without regard to case.
+        ("Registry.Ollama.AI/Library/Phi", "Phi:latest"),
+        ("LIBRARY/phi:2.7b", "phi:2.7b"),
     ],
 )
 def test_normalize_model(sandbox: Sandbox, ref: str, expected: str) -> None:
     result = bash_lib(sandbox, 'normalize_model "$1"', ref)
     assert result.returncode == 0, result.stderr
     assert result.stdout == expected + "\n"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("phi", "PHI:Latest", True),
+        ("registry.ollama.ai/library/phi", "phi:latest", True),
+        ("Registry.Local:5000/Library/Llama3.2", "registry.local:5000/library/llama3.2:latest", True),
+        ("phi", "phi3", False),
+        ("phi:2.7b", "phi", False),
+        ("myteam/phi", "phi", False),
+    ],
+)
+def test_same_model_compares_as_ollama_does(sandbox: Sandbox, a: str, b: str, same: bool) -> None:
+    result = bash_lib(sandbox, 'if same_model "$1" "$2"; then echo same; else echo different; fi', a, b)
+    assert result.stdout == ("same\n" if same else "different\n"), result.stderr
+
+
+def test_manifests_and_weights_are_found_in_any_case(sandbox: Sandbox) -> None:
+    sandbox.seed("phi")
+    manifest = sandbox.manifest(PHI)
+    weights = json.loads(manifest.read_bytes())["layers"][0]["digest"]
+    ident = hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
+    code = 'manifest_path "$1"; manifest_digest "$1"; model_weights "$1"; weights_of_id "$2"'
+    result = bash_lib(sandbox, code, "Registry.Ollama.AI/LIBRARY/Phi:LATEST", ident)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        str(manifest), "sha256:" + hashlib.sha256(manifest.read_bytes()).hexdigest(), weights, weights
+    ]
+
+
+def test_cli_error_line_finds_the_error_after_the_spinner(sandbox: Sandbox) -> None:
+    """progress/progress.go clears its spinner without a newline: the error follows on the same line."""
+    text = "\x1b[?2026h\x1b[?25l\x1b[1G\u280b \x1b[K\x1b[?25h\x1b[?2026l\x1b[?25l\x1b[2K\x1b[1G\x1b[?25hError: boom"
+    result = bash_lib(sandbox, 'cli_error_line "$1"', text)
+    assert result.stdout == "boom"
 
 
 def test_normalize_model_rejects_empty(sandbox: Sandbox) -> None:

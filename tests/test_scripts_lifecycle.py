@@ -746,3 +746,26 @@ def test_manager_rejects_bad_configuration(sandbox: Sandbox, extra: dict[str, st
     assert result.rc == 2
     assert result.out.startswith(f"[model-manager] ERROR: {message}")
     assert sandbox.calls() == []
+
+
+def test_manager_keeps_the_base_of_a_quoted_from_and_names_in_another_case(sandbox: Sandbox) -> None:
+    """parser/parser.go unquotes `FROM "x"`, and Ollama treats names that differ in case as one model."""
+    sandbox.seed("phi", "llama3.2:1b", "qwen2:0.5b")
+    spec(sandbox, "pull LLAMA3.2:1B\ncreate bot:v1 modelfile=b.Modelfile\n", b_Modelfile='FROM "phi"\nSYSTEM hi\n')
+    with sandbox.server():
+        assert sandbox.ollama("create", "bot:v1", "-f", str(sandbox.root / "spec" / "b.Modelfile")).returncode == 0
+        reset_logs(sandbox)
+        result = run_manager_once(sandbox, OLLAMA_MANAGER_REMOVE_UNLISTED="1")
+        listed = sandbox.ollama("list").stdout
+
+    assert "[model-manager] removing qwen2:0.5b: not in models.list" in result.out
+    assert commands(sandbox, "rm") == [["rm", "qwen2:0.5b"]], "the quoted FROM model and the other-case name stay"
+    assert "phi:latest" in listed and "llama3.2:1b" in listed
+    assert sandbox.pulls() == [], "LLAMA3.2:1B is the llama3.2:1b on disk"
+
+
+def test_a_model_listed_twice_in_another_case_is_refused(sandbox: Sandbox) -> None:
+    result = pull_spec(sandbox, "pull phi\npull PHI:latest\n")
+
+    assert result.rc == 2
+    assert "'PHI:latest' is already defined on" in result.out
