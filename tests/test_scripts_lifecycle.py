@@ -267,9 +267,10 @@ def test_create_from_a_modelfile_after_its_base(sandbox: Sandbox) -> None:
         (
             "pull phi\ncreate assistant:v1 modelfile=missing.Modelfile\n",
             {},
-            # getModelfileName: a file that cannot be stat'ed means "FROM ." (cmd/cmd.go), and the current
-            # directory holds no model files (parser/parser.go ErrModelNotFound).
-            "failed to create assistant:v1 from {spec}/missing.Modelfile: no Modelfile or safetensors files found",
+            # The CLI would say "no Modelfile or safetensors files found" (cmd/cmd.go getModelfileName reads a
+            # missing file as "FROM ."), so the script checks the file itself and says what is missing.
+            "cannot create assistant:v1: its Modelfile {spec}/missing.Modelfile is missing (is it a key of the model "
+            "list's ConfigMap?)",
         ),
         (  # create's auto-pull of the base is never --insecure: pull an internal base first
             "create assistant:v1 modelfile=a.Modelfile\n",

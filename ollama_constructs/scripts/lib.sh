@@ -788,6 +788,12 @@ ensure_pull_entry() {
 # ensure_create_entry INDEX: `ollama create NAME -f SPEC_DIR/MODELFILE`, then verify.
 ensure_create_entry() {
   local name=${ENTRY_REF[$1]} file="$SPEC_DIR/${ENTRY_MODELFILE[$1]}" id
+  # The CLI reads a Modelfile it cannot stat as "FROM ." and then says "no Modelfile or
+  # safetensors files found" (cmd/cmd.go getModelfileName): say what is really missing.
+  if [[ ! -f $file || ! -r $file ]]; then
+    ENTRY_ERROR="cannot create $name: its Modelfile $file is missing (is it a key of the model list's ConfigMap?)"
+    return 1
+  fi
   log "creating $name from $file"
   if ! run_cli "$PULL_TIMEOUT" create "$name" -f "$file"; then
     ENTRY_ERROR="failed to create $name from $file: $CLI_ERROR"
