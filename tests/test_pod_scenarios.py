@@ -29,7 +29,11 @@ from tests.support import kubelet
 
 SCALE = 0.1
 """Probe periods at a tenth: readiness every second, the startup budget of 30 s in 3."""
-FAST_KEEPER = {"OLLAMA_CLI_TIMEOUT_SECONDS": "2", "OLLAMA_POLL_INTERVAL_SECONDS": "0.1"}
+FAST_KEEPER = {"OLLAMA_CLI_TIMEOUT_SECONDS": "3", "OLLAMA_POLL_INTERVAL_SECONDS": "0.1"}
+"""The stand-in CLI is Python, far slower to start than Ollama's Go binary on a busy test machine: the
+keeper's bound for one CLI call is 3 s here (10 s in the pod), the probe's 4 s (2 s in the pod; both stay
+inside the probe's 5 s timeoutSeconds)."""
+SLOW_CLI_PROBE = {"OLLAMA_CLI_TIMEOUT_SECONDS": "4"}
 FAST_PULL = {"OLLAMA_POLL_INTERVAL_SECONDS": "0.1", "OLLAMA_PULL_RETRY_DELAY_SECONDS": "1"}
 
 pytestmark = pytest.mark.skipif(kubelet.tools_missing() is not None and not os.environ.get("CI"),
@@ -64,7 +68,7 @@ def pods(tmp_path: Path) -> Iterator[list[kubelet.Pod]]:
 def run_pod(pods: list[kubelet.Pod], root: Path, template: dict, config_maps: dict, *, ollama: dict | None = None,
             keeper: dict | None = None, **kwargs) -> kubelet.Pod:
     env = {
-        "ollama": {"STANDIN_OLLAMA_LOAD_DELAY_SECONDS": "0.3", **(ollama or {})},
+        "ollama": {"STANDIN_OLLAMA_LOAD_DELAY_SECONDS": "0.3", **SLOW_CLI_PROBE, **(ollama or {})},
         "model-keeper": {**FAST_KEEPER, **(keeper or {})},
         "model-pull": FAST_PULL,
         "model-manager": {"OLLAMA_POLL_INTERVAL_SECONDS": "0.1"},
@@ -139,6 +143,16 @@ def test_restart_with_the_models_on_disk_contacts_no_registry(pods, tmp_path: Pa
     assert "first warm-up of phi:latest finished" in second.logs("model-keeper")
 
 
+def test_pods_run_side_by_side_each_in_its_own_network(pods, tmp_path: Path) -> None:
+    template, config_maps = synth()
+    first = run_pod(pods, tmp_path / "a", template, config_maps, pod_ip="10.244.0.11")
+    second = run_pod(pods, tmp_path / "b", template, config_maps, pod_ip="10.244.0.12")
+
+    assert first.wait_ready(60) and second.wait_ready(60), (first.events, second.events)
+    assert loaded(first, "phi:latest") and loaded(second, "phi:latest"), "both servers listen on 11434"
+    assert "address already in use" not in first.logs("ollama") + second.logs("ollama")
+
+
 # --------------------------------------------------------------------------- healing
 
 
@@ -165,23 +179,23 @@ def test_a_client_unloads_the_primary_and_the_pod_heals_while_it_stays_ready(pod
 
 def test_a_second_model_loading_slowly_does_not_take_the_pod_out_of_service(pods, tmp_path: Path) -> None:
     template, config_maps = synth(models=("phi", "llama3.2:1b"))
-    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "6"}
+    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "8"}
     pod = run_pod(pods, tmp_path, template, config_maps, ollama=slow)
     assert pod.wait_ready(60), pod.events
 
     second = pod.stream("/api/generate", {"model": "llama3.2:1b", "prompt": "hi", "options": {"num_predict": 2}})
-    time.sleep(0.5)
+    assert pod.wait_for(lambda: 'loading model="llama3.2:1b"' in pod.logs("ollama"), 10)
     # While it loads, /api/ps waits (the real scheduler holds the runner's lock until it runs).
     blocked = pod.in_netns(lambda: _ps_answers_within(pod, 1.0))
     assert blocked.result() is False, "ps answered during the load: the stand-in no longer blocks as Ollama does"
     lines, complete, _ = second.result(timeout=30)
 
     assert complete, lines
-    readiness_during_load = [e for e in pod.events_of("Probe.readiness") if e.at > pod.now() - 6]
+    readiness_during_load = [e for e in pod.events_of("Probe.readiness") if e.at > pod.now() - 8]
     assert readiness_during_load and all(" ok " in e.detail + " " for e in readiness_during_load), readiness_during_load
     assert never_not_ready_after_first_ready(pod) == []
     keeper_log = pod.logs("model-keeper")
-    assert "ollama ps did not answer within 2s: a model is loading" in keeper_log
+    assert "ollama ps did not answer within 3s: a model is loading" in keeper_log
     assert "not loaded" not in keeper_log, "a blocked ps was never taken for an unloaded model"
 
 
@@ -223,9 +237,11 @@ def test_a_crashed_runner_that_ps_still_lists_is_started_again(pods, tmp_path: P
     server_log = pod.logs("ollama")
     started = server_log.count('llama runner started model="phi:latest"')
 
+    crashed_at = pod.now()
     pod.signal("ollama", signal.SIGUSR1)  # the stand-in's llama-server dies; ps still lists it
     assert loaded(pod, "phi:latest")
     assert pod.wait_for(lambda: pod.logs("ollama").count('llama runner started model="phi:latest"') > started, 20)
+    print(f"\nstarted a crashed runner again in {pod.now() - crashed_at:.1f}s")
 
     assert never_not_ready_after_first_ready(pod) == []
     status, body = pod.request("POST", "/api/generate", {"model": "phi", "prompt": "hi", "stream": False})
@@ -255,8 +271,7 @@ def test_an_answer_streaming_when_the_pod_is_deleted_completes_within_the_grace_
     assert pod.wait_ready(60), pod.events
 
     answer = pod.stream("/api/generate", {"model": "phi", "prompt": "tell me", "options": {"num_predict": 15}})
-    assert pod.wait_for(lambda: "POST \"/api/generate\"" in pod.logs("ollama") or answer.done(), 5)
-    time.sleep(0.5)
+    time.sleep(1.0)  # about 5 of its 15 tokens are out
     took = pod.delete()
     lines, complete, times = answer.result(timeout=5)
 

@@ -85,7 +85,8 @@ class Sandbox:
             "OLLAMA_HOST": self.host,
             "OLLAMA_MODELS": str(self.models),
             "STANDIN_OLLAMA_STATE_DIR": str(self.state),
-            "OLLAMA_CLI_TIMEOUT_SECONDS": "2",
+            # The stand-in CLI is Python: on a busy machine it starts far slower than the Go binary.
+            "OLLAMA_CLI_TIMEOUT_SECONDS": "4",
             "OLLAMA_POLL_INTERVAL_SECONDS": "0.1",
             "OLLAMA_PULL_SERVER_START_TIMEOUT_SECONDS": "10",
             "OLLAMA_PULL_SERVER_STOP_TIMEOUT_SECONDS": "5",
@@ -616,6 +617,10 @@ def test_sigterm_to_the_init_container_stops_the_server(sandbox: Sandbox) -> Non
 # --------------------------------------------------------------------------- model-ready.sh
 
 
+def server_log(sandbox: Sandbox) -> str:
+    return "".join(p.read_text() for p in sorted(sandbox.root.glob("serve-*.log")))
+
+
 def marker(sandbox: Sandbox, model: str | None = "phi:latest") -> dict[str, str]:
     """The model-keeper's marker file (written when `model` is given) as the probe's environment."""
     path = sandbox.root / "warm" / "primary"
@@ -687,7 +692,7 @@ def test_ready_compares_names_as_ollama_does(sandbox: Sandbox) -> None:
 
 def test_ready_does_not_wait_while_a_model_loads(sandbox: Sandbox) -> None:
     """`ollama ps` blocks while any model loads (server/sched.go); the probe must not."""
-    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "6"}
+    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "8"}
     sandbox.seed("phi", "llama3.2:1b", **slow)
     with sandbox.server(**slow):
         loading = subprocess.Popen(
@@ -696,10 +701,10 @@ def test_ready_does_not_wait_while_a_model_loads(sandbox: Sandbox) -> None:
         )
         try:
             deadline = time.monotonic() + 5
-            while not [c for c in sandbox.calls() if c[:1] == ["run"]] and time.monotonic() < deadline:
+            while "loading model=" not in server_log(sandbox) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(0.5)  # the load has started (and lasts 6 s)
-            ps = sandbox.run("model-ready.sh", "phi", "warm", OLLAMA_CLI_TIMEOUT_SECONDS="1", **marker(sandbox))
+            # The load has started and lasts 8 s: the probe, bounded at 3 s, still answers.
+            ps = sandbox.run("model-ready.sh", "phi", "warm", OLLAMA_CLI_TIMEOUT_SECONDS="3", **marker(sandbox))
             blocked = sandbox.ollama("ps", timeout=1.5)
         finally:
             loading.wait(timeout=20)
@@ -756,10 +761,6 @@ def keeper(sandbox: Sandbox, model: str = "phi", **extra: str) -> Result:
     """One model-keeper run: the warm-up (unless its marker exists), then one check."""
     env = {**marker(sandbox, None), "OLLAMA_KEEPER_ONESHOT": "1", "OLLAMA_WARMUP_TIMEOUT_SECONDS": "10", **extra}
     return sandbox.run("model-keeper.sh", model, **env)
-
-
-def server_log(sandbox: Sandbox) -> str:
-    return "".join(p.read_text() for p in sorted(sandbox.root.glob("serve-*.log")))
 
 
 def loads(sandbox: Sandbox, model: str) -> int:
@@ -864,7 +865,7 @@ def test_keeper_recognises_the_primary_by_its_weights(sandbox: Sandbox) -> None:
 
 
 def test_keeper_decides_nothing_while_ps_is_blocked_by_a_load(sandbox: Sandbox) -> None:
-    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "6"}
+    slow = {"STANDIN_OLLAMA_SLOW_LOAD_MODELS": "llama3.2:1b", "STANDIN_OLLAMA_SLOW_LOAD_SECONDS": "8"}
     sandbox.seed("phi", "llama3.2:1b", **slow)
     with sandbox.server(**slow):
         loading = subprocess.Popen(
@@ -872,7 +873,9 @@ def test_keeper_decides_nothing_while_ps_is_blocked_by_a_load(sandbox: Sandbox) 
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
-            time.sleep(1)
+            deadline = time.monotonic() + 5
+            while "loading model=" not in server_log(sandbox) and time.monotonic() < deadline:
+                time.sleep(0.05)
             sandbox.reset_calls()
             result = keeper(sandbox, OLLAMA_CLI_TIMEOUT_SECONDS="1", **marker(sandbox, "phi:latest"))
         finally:

@@ -16,7 +16,7 @@ import pytest
 
 from tests.test_scripts import PHI, Sandbox, sandbox  # noqa: F401  (sandbox is a fixture)
 from tests.test_scripts import http as request
-from tests.test_scripts import loads, ps_rows
+from tests.test_scripts import loads, ps_rows, server_log
 
 
 def run_background(sandbox: Sandbox, *args: str) -> subprocess.Popen:
@@ -45,12 +45,14 @@ def stream_lines(sandbox: Sandbox, path: str, body: dict) -> tuple[list[bytes], 
 
 def test_ps_waits_while_any_model_loads(sandbox: Sandbox) -> None:
     """sched.go: the runner's refMu is held until llama-server runs; loadedModels waits on it."""
-    slow = {"STANDIN_OLLAMA_LOAD_DELAY_SECONDS": "3"}
+    slow = {"STANDIN_OLLAMA_LOAD_DELAY_SECONDS": "5"}
     sandbox.seed("phi", **slow)
     with sandbox.server(**slow):
         loading = run_background(sandbox, "run", "phi", "")
-        time.sleep(0.8)
-        during = sandbox.ollama("ps", timeout=1)
+        deadline = time.monotonic() + 5
+        while "loading model=" not in server_log(sandbox) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        during = sandbox.ollama("ps", timeout=2)
         loading.wait(timeout=20)
         after = ps_rows(sandbox)
 
