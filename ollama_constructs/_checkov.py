@@ -70,6 +70,27 @@ def skip_checks(target: cdk8s.ApiObject | Construct, *checks: tuple[str, str]) -
         metadata.add_annotation(f"{ANNOTATION_PREFIX}{number}", f"{check_id}={reason}")
 
 
+SIDECAR_PROBE_SKIPS: tuple[tuple[str, str], ...] = tuple(
+    (
+        check_id,
+        "probes are on the ollama container; the model-keeper and model-manager sidecars are loops whose "
+        "probes would take the pod out of its Service while they load or pull, and they log every step",
+    )
+    for check_id in ("CKV_K8S_8", "CKV_K8S_9")
+)
+"""The liveness and readiness checks skipped for a pod's sidecar loops (their probes are the ollama container's)."""
+
+
+def skip_checks_once(target: cdk8s.ApiObject | Construct, *checks: tuple[str, str]) -> None:
+    """`skip_checks` for the pairs whose check is not skipped on `target` yet (two constructs adding
+    sidecars to one pod share a reason)."""
+    annotations = _scope.api_object(target).metadata.to_json().get("annotations") or {}
+    skipped = {value.split("=", 1)[0] for key, value in annotations.items() if _SKIP_KEY.match(key)}
+    missing = [(check_id, reason) for check_id, reason in checks if check_id not in skipped]
+    if missing:
+        skip_checks(target, *missing)
+
+
 def _checked(check_id: str, reason: str) -> str:
     """`reason`, stripped, when it can go into a checkov skip annotation for `check_id`."""
     if not _CHECK_ID.match(check_id):

@@ -23,7 +23,7 @@ import cdk8s_plus_28 as kplus
 from constructs import Construct
 from pydantic import Field, model_validator
 
-from . import _checkov, _jsii_host, _labels, _pod, _scope, _scripts
+from . import _checkov, _drain, _jsii_host, _labels, _pod, _scope, _scripts
 from ._defaults import RUN_AS_USER
 from ._props import Props
 from ._types import DataKey, DnsLabel, DnsSubdomain, Form, ServiceName
@@ -56,9 +56,6 @@ RUN_DIR = "/tmp"
 
 CACHE_DIR = "/var/cache/nginx"
 """An emptyDir at the image's own cache and temp directory, for anything nginx writes there by default."""
-
-TERMINATION_GRACE_PERIOD_SECONDS = 120
-"""How long a stopping pod may finish the answers in flight (the server's default too)."""
 
 HEALTH_PATH = "/healthz"
 """The location nginx answers itself, without a key: the liveness and readiness probes'."""
@@ -115,10 +112,13 @@ def _one_mebibyte() -> cdk8s.Size:
     return cdk8s.Size.mebibytes(1)
 
 
-@_jsii_host.shared(maxsize=1)
-def _pre_stop() -> kplus.ContainerLifecycle:
-    """Give the endpoints time to drop the pod before nginx stops taking connections; made once."""
-    return kplus.ContainerLifecycle(pre_stop=kplus.Handler.from_command(["sleep", "5"]))
+@_jsii_host.shared(maxsize=16)
+def _pre_stop(delay_seconds: int) -> kplus.ContainerLifecycle:
+    """Give the endpoints time to drop the pod before nginx gets its stop signal; made once per delay.
+    nginx then drains by itself: the image's stop signal is SIGQUIT, a graceful shutdown that closes the
+    listeners and idle connections and finishes the requests in flight (bounded by
+    `worker_shutdown_timeout`), https://nginx.org/en/docs/control.html."""
+    return kplus.ContainerLifecycle(pre_stop=kplus.Handler.from_command(["sleep", str(delay_seconds)]))
 
 
 class ApiKeyProxyProps(Props):
@@ -142,6 +142,12 @@ class ApiKeyProxyProps(Props):
     """How often the entrypoint checks the key file for changes. A changed Secret reaches the pod when the
     kubelet next syncs it (its sync period, a minute by default, plus its cache's delay), so a revoked key
     stops working within about a minute and this many seconds. Default: `5`."""
+    drain_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    """How long a stopping proxy keeps serving the answers in flight (nginx's `worker_shutdown_timeout`),
+    after a pause of `drain_delay_seconds` for the endpoints to drop it; the grace period covers both.
+    Default: `timeout_seconds`."""
+    drain_delay_seconds: int = Field(default=_drain.ENDPOINT_REMOVAL_SECONDS, ge=0, le=120)
+    """The preStop's pause before nginx stops taking connections. Default: `5`."""
     max_body_size: NginxSize = "64m"
     """The largest request body (chat requests may carry images), in nginx's notation. Default: `64m`."""
     replicas: int = Field(default=2, ge=0)
@@ -167,6 +173,11 @@ class ApiKeyProxyProps(Props):
     def _check(self) -> ApiKeyProxyProps:
         _labels.object_labels(f"{self.name}-auth", "auth-proxy", self.labels)
         return self
+
+    @property
+    def effective_drain_seconds(self) -> int:
+        """The drain bound: `drain_seconds`, else the request timeout."""
+        return self.timeout_seconds if self.drain_seconds is None else self.drain_seconds
 
 
 @_scope.public_construct
@@ -247,8 +258,10 @@ class ApiKeyProxy(Construct):
             security_context=kplus.PodSecurityContextProps(
                 ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
             ),
-            # The image stops nginx with SIGQUIT (graceful): streamed answers in flight get this long.
-            termination_grace_period=_pod.seconds(TERMINATION_GRACE_PERIOD_SECONDS),
+            # The preStop pause, then nginx's graceful stop (SIGQUIT) bounded by the drain (see `_drain`).
+            termination_grace_period=_pod.seconds(
+                _drain.termination_grace_seconds(p.effective_drain_seconds, p.drain_delay_seconds)
+            ),
         )
         self.deployment.select(kplus.LabelSelector.of(labels=_labels.selector_labels(instance)))
         self.container = self._add_container()
@@ -312,6 +325,7 @@ class ApiKeyProxy(Construct):
                 "UPSTREAM_ADDRESS": f"{self.upstream_host}:{self.upstream_port}",
                 "UPSTREAM_HOST": host_header,
                 "TIMEOUT_SECONDS": str(p.timeout_seconds),
+                "DRAIN_SECONDS": str(p.effective_drain_seconds),
                 "MAX_BODY_SIZE": p.max_body_size,
             },
         )
@@ -358,7 +372,7 @@ class ApiKeyProxy(Construct):
             security_context=_pod.restricted_security_context(),
             liveness=_pod.http_probe(HEALTH_PATH, PROXY_PORT, 10, 2, 3),
             readiness=_pod.http_probe(HEALTH_PATH, PROXY_PORT, 5, 2, 2),
-            lifecycle=_pre_stop(),
+            lifecycle=_pre_stop(p.drain_delay_seconds),
             volume_mounts=self._mounts(),
         )
         return container

@@ -70,14 +70,7 @@ class OllamaInferenceChart(cdk8s.Chart):
         """Resources, GPU memory, volume size and time budgets derived from the models."""
 
         self.server = OllamaServer(self, "Server", self._server_props(labels))
-        self.model_pull = OllamaModelPull(
-            self,
-            "ModelPull",
-            self._model_pull_props(labels),
-            workload=self.server.workload,
-            models_volume=self.server.models_volume,
-            server_container=self.server.container,
-        )
+        self.model_pull = OllamaModelPull(self, "ModelPull", self._model_pull_props(labels), server=self.server)
         self.gpu = GpuNodeSelector(
             self,
             "Gpu",
@@ -150,6 +143,7 @@ class OllamaInferenceChart(cdk8s.Chart):
                     name=leaf.service_name,
                     secret_name=ingress.auth.secret_name,
                     timeout_seconds=ingress.timeout_seconds or 600,
+                    drain_seconds=self._drain_seconds(),
                     labels=labels,
                 ),
                 upstream=backend,
@@ -310,6 +304,14 @@ class OllamaInferenceChart(cdk8s.Chart):
             else None,
         )
 
+    def _drain_seconds(self) -> int:
+        """How long a stopping pod serves the answers in flight: `container.drainSeconds`, else the request
+        timeout (no answer outlives it)."""
+        leaf = self.leaf
+        if leaf.container.drain_seconds is not None:
+            return leaf.container.drain_seconds
+        return leaf.ingress.timeout_seconds or 600
+
     def _more_models_than_ollama_keeps(self) -> int | None:
         """Every model may stay loaded: set `OLLAMA_MAX_LOADED_MODELS` only when the leaf serves more models
         than Ollama's own limit (3 per GPU, 3 on CPU), so adding a model below it does not roll the pods."""
@@ -339,6 +341,7 @@ class OllamaInferenceChart(cdk8s.Chart):
             env=ollama.extra_env,
             startup_timeout_seconds=preload_timeout_seconds(leaf),
             progress_deadline_seconds=self.sizing.progress_deadline_seconds,
+            drain_seconds=self._drain_seconds(),
             priority_class_name=self.platform.priority_class_name,
             # A rollout on GPU nodes must not wait for a spare GPU: replace pods one at a time instead.
             max_surge=0 if gpu else 1,
@@ -377,13 +380,11 @@ class OllamaInferenceChart(cdk8s.Chart):
         ]
         registry = leaf.registry
         ca = registry.ca_bundle if registry else None
+        # The name, image and volume sharing follow the server (server=).
         return OllamaModelPullProps(
-            name=leaf.service_name,
             models=tuple(model_source(e, registry) for e in entries),
             custom_models=tuple(customs),
-            image=leaf.ollama.image,
             remove_unlisted=leaf.remove_unlisted_models,
-            shared_volume=leaf.persistence.enabled and leaf.persistence.access_mode == "ReadWriteMany",
             ca_bundle=SecretKey(secret_name=ca.secret_name, key=ca.key) if ca else None,
             labels=labels,
         )

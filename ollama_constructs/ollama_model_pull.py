@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import cdk8s
 import cdk8s_plus_28 as kplus
@@ -18,13 +18,14 @@ from ._types import DataKey, DnsLabel, DnsSubdomain
 from .compute_resources import ComputeResources
 from .model_reference import ManifestDigest, ModelName
 
-_SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/pull"
+if TYPE_CHECKING:
+    from .ollama_server import OllamaServer
+
 _SPEC_DIR = "/etc/ollama-constructs/models"
 _CA_DIR = "/etc/ollama-constructs/ca"
 _LOCAL_SERVER = "127.0.0.1:11434"
 """The init container's temporary server, and (from the sidecar) the pod's own server."""
 _LOCK = f"{MODELS_PATH}/.model-pull.lock"
-
 
 
 class ModelSource(Props):
@@ -83,17 +84,18 @@ class SecretKey(Props):
 class OllamaModelPullProps(Props):
     """Which models to pull and build, and how the pull behaves."""
 
-    models: Annotated[tuple[Annotated[ModelSource | str, BeforeValidator(_source)], ...], Field(min_length=1)]
+    models: tuple[Annotated[ModelSource | str, BeforeValidator(_source)], ...] = ()
     """The models to pull, in order (a plain string is a `ModelSource` ref); each is checked with
-    `ollama show`."""
+    `ollama show`. Default: with `server=`, the server's models as they are (give them here to add
+    digests, aliases or a registry; every model of the server must be among them); without it, required."""
     custom_models: tuple[CustomModelfile, ...] = ()
     """Models built from Modelfiles after the pulls. Default: none."""
     name: DnsLabel = "ollama"
-    """Base name of the ConfigMaps `<name>-model-pull` (scripts) and `<name>-models` (the model list and
-    Modelfiles). Default: `ollama`."""
+    """Base name of the ConfigMaps `<name>-models` (the model list and Modelfiles) and, without `server=`,
+    `<name>-model-pull` (the scripts). Default: the server's name with `server=`, else `ollama`."""
     image: str = DEFAULT_OLLAMA_IMAGE
-    """The Ollama image; use the server's, so that the store format matches. Default:
-    `docker.io/ollama/ollama:0.32.15`."""
+    """The Ollama image; the server's, so that the store format matches. Default: the server's with
+    `server=`, else `docker.io/ollama/ollama:0.32.15`."""
     server_start_timeout_seconds: int = Field(default=120, ge=5)
     """How long the temporary `ollama serve` may take to answer. Default: `120`."""
     attempts: int = Field(default=3, ge=1, le=10)
@@ -115,7 +117,7 @@ class OllamaModelPullProps(Props):
     """How often the sidecar compares the list with the server. Default: `30`."""
     shared_volume: bool = False
     """The model volume is shared by several pods (ReadWriteMany): pulls take a lock on the volume.
-    Default: `false`."""
+    Default: the server's volume with `server=`, else `false`."""
     ca_bundle: SecretKey | None = None
     """A CA bundle for a registry with a private certificate, mounted and named by `SSL_CERT_FILE` (it
     replaces the image's CAs for these containers). Default: the image's CAs."""
@@ -166,52 +168,86 @@ class OllamaModelPull(Construct):
     With `hot_swap`, the sidecar `model-manager` re-reads the list every `manager_interval_seconds` and
     pulls (and, with `remove_unlisted`, deletes) models through the running server, with bounded backoff.
 
+    Given `server=` (an :class:`OllamaServer`), the pull follows it: its models (unless `models` adds
+    digests, aliases or a registry), workload, model volume, container, image, name and volume sharing;
+    the scripts go into the server's scripts ConfigMap, so each ships once per pod. Without it, give
+    `workload` and `models_volume` (and `server_container` for the CA bundle).
+
     Synthesizes:
-      * a ConfigMap `<name>-model-pull` (the `Resource` child) holding the scripts;
-      * a ConfigMap `<name>-models` holding `models.list` and the Modelfiles;
-      * the init container `model-pull` and (with `hot_swap`) the container `model-manager`, added to
-        `workload`, with `models_volume` mounted at `/var/lib/ollama` (the layout :class:`OllamaServer` uses).
+      * a ConfigMap `<name>-models` (the `Resource` child) holding `models.list` and the Modelfiles;
+      * without `server=`, a ConfigMap `<name>-model-pull` holding the scripts;
+      * the init container `model-pull` and (with `hot_swap`) the container `model-manager`, added to the
+        workload, with the model volume mounted at `/var/lib/ollama` (the layout :class:`OllamaServer` uses).
 
     Pod-template checksums roll the pods when the scripts or a Modelfile change, and when the model list
     changes without `hot_swap`.
+
+    Raises:
+        ValueError: naming this construct's path, when the wiring is inconsistent: `server=` together with
+            `workload`, `models_volume` or `server_container`; a model of the server that is not pulled or
+            built; an `image`, `name` or `shared_volume` that differs from the server's; neither `server=`
+            nor `workload` and `models_volume`; no models.
     """
 
     def __init__(
         self,
         scope: Construct,
         id: str,
-        props: OllamaModelPullProps,
+        props: OllamaModelPullProps | None = None,
         *,
-        workload: kplus.AbstractPod,
-        models_volume: kplus.Volume,
+        server: OllamaServer | None = None,
+        workload: kplus.AbstractPod | None = None,
+        models_volume: kplus.Volume | None = None,
         server_container: kplus.Container | None = None,
     ) -> None:
-        """Attach the pull to `workload`.
+        """Attach the pull to `server`'s pod, or to `workload`.
 
         Args:
-            workload: the pod or workload running Ollama.
-            models_volume: the volume the server keeps its models on.
-            server_container: the Ollama server container; it gets the registry CA bundle too, because the
-                sidecar's pulls run in the server. Default: none.
+            server: the :class:`OllamaServer` whose pod gets the models; everything else follows from it.
+            workload: without `server`, the pod or workload running Ollama.
+            models_volume: without `server`, the volume the server keeps its models on.
+            server_container: without `server`, the Ollama server container; it gets the registry CA
+                bundle too, because the sidecar's pulls run in the server. Default: none.
         """
         super().__init__(scope, id)
-        self.props = props
-        p = props
+        path = self.node.path
+        p = props or OllamaModelPullProps()
+        if server is not None:
+            if workload is not None or models_volume is not None or server_container is not None:
+                raise ValueError(
+                    f"{path}: give either server= or workload=/models_volume=/server_container=, not both "
+                    "(the server gives its workload, model volume and container)"
+                )
+            p = _follow_server(path, p, server)
+            workload, models_volume, server_container = server.workload, server.models_volume, server.container
+        elif workload is None or models_volume is None:
+            raise ValueError(f"{path}: OllamaModelPull needs server= (an OllamaServer), or workload= and models_volume=")
+        if not p.models and not p.custom_models:
+            raise ValueError(f"{path}: no models to pull: give models (or server= with models)")
+        self.props = p
         labels = _labels.object_labels(p.name, "model-pull", p.labels)
-        scripts = _scripts.scripts_data("model-pull.sh", "model-manager.sh")
-        self.config_map = kplus.ConfigMap(
-            self, "Resource", metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-model-pull", labels=labels), data=scripts
-        )
-        """The ConfigMap holding the scripts."""
         modelfiles = {modelfile_key(i): c.modelfile for i, c in enumerate(p.custom_models)}
         self.models_config_map = kplus.ConfigMap(
             self,
-            "Models",
+            "Resource",
             metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-models", labels=labels),
             data={"models.list": p.models_list(), **modelfiles},
         )
         """The ConfigMap holding `models.list` and the Modelfiles."""
-        checksums = {"model-pull": _scripts.checksum(scripts)}
+        self.config_map: kplus.ConfigMap
+        """The ConfigMap holding the scripts: the server's with `server=`, else `<name>-model-pull`."""
+        if server is not None:
+            server.add_scripts(*_scripts.PULL_SCRIPTS)
+            self.config_map = server.scripts_config_map
+            scripts_volume = server.scripts_volume
+            checksums: dict[str, str] = {}
+        else:
+            scripts = _scripts.scripts_data(*_scripts.PULL_SCRIPTS)
+            self.config_map = kplus.ConfigMap(
+                self, "Scripts", metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-model-pull", labels=labels), data=scripts
+            )
+            scripts_volume = kplus.Volume.from_config_map(self, "ScriptsVolume", self.config_map, name="model-pull-scripts")
+            checksums = {"model-pull": _scripts.checksum(scripts)}
         if modelfiles:
             checksums["modelfiles"] = _scripts.checksum(modelfiles)
         if not p.hot_swap:
@@ -219,7 +255,6 @@ class OllamaModelPull(Construct):
         for key, value in checksums.items():
             workload.pod_metadata.add_annotation(f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}{key}", value)
 
-        scripts_volume = kplus.Volume.from_config_map(self, "ScriptsVolume", self.config_map, name="model-pull-scripts")
         spec_volume = kplus.Volume.from_config_map(self, "SpecVolume", self.models_config_map, name="model-list")
         ca_volume = None
         if p.ca_bundle is not None:
@@ -232,7 +267,7 @@ class OllamaModelPull(Construct):
             return [
                 kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, f"{tmp}Volume", tmp)),
                 kplus.VolumeMount(path=MODELS_PATH, volume=models_volume, read_only=not writes_models),
-                kplus.VolumeMount(path=_SCRIPTS_DIR, volume=scripts_volume, read_only=True),
+                kplus.VolumeMount(path=_scripts.SCRIPTS_DIR, volume=scripts_volume, read_only=True),
                 kplus.VolumeMount(path=_SPEC_DIR, volume=spec_volume, read_only=True),
             ]
 
@@ -240,7 +275,7 @@ class OllamaModelPull(Construct):
             name="model-pull",
             image=p.image,
             image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
-            command=["bash", f"{_SCRIPTS_DIR}/model-pull.sh"],
+            command=["bash", f"{_scripts.SCRIPTS_DIR}/model-pull.sh"],
             env_variables=_pod.env_values(self._init_env()),
             security_context=_pod.restricted_security_context(),
             volume_mounts=mounts("model-pull-tmp", writes_models=True),
@@ -255,7 +290,7 @@ class OllamaModelPull(Construct):
                 name="model-manager",
                 image=p.image,
                 image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT,
-                command=["bash", f"{_SCRIPTS_DIR}/model-manager.sh"],
+                command=["bash", f"{_scripts.SCRIPTS_DIR}/model-manager.sh"],
                 env_variables=_pod.env_values(self._manager_env()),
                 security_context=_pod.restricted_security_context(),
                 volume_mounts=mounts("model-manager-tmp", writes_models=p.shared_volume),
@@ -263,11 +298,7 @@ class OllamaModelPull(Construct):
             patches.append(
                 p.manager_resources.patch(f"{_pod.container_path(workload, self.manager_container)}/resources")
             )
-            reason = (
-                "probes are on the ollama container; the model-manager sidecar is a reconcile loop whose readiness "
-                "would take the pod out of its Service during a pull, and it exits (and is restarted) on a fatal error"
-            )
-            _checkov.skip_checks(workload, ("CKV_K8S_8", reason), ("CKV_K8S_9", reason))
+            _checkov.skip_checks_once(workload, *_checkov.SIDECAR_PROBE_SKIPS)
         _pod.patch_workload(workload, *patches)
         if ca_volume is not None and p.ca_bundle is not None:
             for container in [self.init_container, *([server_container] if server_container else [])]:
@@ -310,3 +341,34 @@ class OllamaModelPull(Construct):
             **({"OLLAMA_PULL_LOCK": _LOCK} if p.shared_volume else {}),
         }
 
+
+def _served(p: OllamaModelPullProps) -> set[str]:
+    """The names clients can use after the pull (refs or their aliases, and the custom models), in lower
+    case: Ollama treats names that differ only in case as one (getExistingName, server/routes.go)."""
+    return {m.served_name.lower() for m in p.models} | {c.name.lower() for c in p.custom_models}
+
+
+def _follow_server(path: str, p: OllamaModelPullProps, server: OllamaServer) -> OllamaModelPullProps:
+    """`p` with what follows from `server` filled in; raises ValueError naming `path` when `p` disagrees."""
+    s = server.props
+    updates: dict[str, Any] = {}
+    for field, value in (("image", s.image), ("name", s.name), ("shared_volume", s.shared_volume)):
+        if field in p.model_fields_set and getattr(p, field) != value:
+            raise ValueError(
+                f"{path}: {field} {getattr(p, field)!r} differs from the server's ({value!r}); "
+                f"leave it out, it follows the server given as server="
+            )
+        updates[field] = value
+    if not p.models:
+        updates["models"] = tuple(ModelSource(ref=m) for m in s.models)
+    else:
+        served = _served(p)
+        missing = [m for m in s.models if m.lower() not in served]
+        if missing:
+            primary = " (its primary model, which readiness and preload are about)" if s.models[0] in missing else ""
+            raise ValueError(
+                f"{path}: the server {s.name} serves {', '.join(missing)}{primary}, which these models do not pull "
+                f"or build ({', '.join(m.served_name for m in p.models)}); list every model of the server, or leave "
+                "models out to pull the server's"
+            )
+    return type(p).model_validate({**dict(p), **updates})

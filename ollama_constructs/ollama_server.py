@@ -12,14 +12,23 @@ from cdk8s_plus_28 import k8s
 from constructs import Construct
 from pydantic import AfterValidator, Field, model_validator
 
-from . import _checkov, _labels, _ollama_env, _pod, _scope, _scripts
+from . import _checkov, _drain, _jsii_host, _labels, _ollama_env, _pod, _scope, _scripts
 from ._defaults import DEFAULT_OLLAMA_IMAGE, MODELS_PATH, OLLAMA_PORT, RUN_AS_USER
 from ._props import Props
 from ._types import DnsLabel, DnsSubdomain, Quantity, quantity_value
 from .compute_resources import ComputeResources
 from .model_reference import ModelName
 
-_SCRIPTS_DIR = f"{_scripts.SCRIPTS_ROOT}/server"
+WARM_DIR = "/run/ollama-constructs/warm"
+"""A memory-backed emptyDir shared by the ollama container and the model-keeper."""
+
+WARM_MARKER = f"{WARM_DIR}/primary"
+"""The file the model-keeper writes when the first warm-up of the primary model has finished."""
+
+_LOCAL_SERVER = f"127.0.0.1:{OLLAMA_PORT}"
+_PROBE_CLI_TIMEOUT_SECONDS = 2
+"""Bound of the readiness probe's one CLI call, well inside its timeoutSeconds."""
+_KEEPER_RESOURCES = ComputeResources(cpu_request="10m", cpu_limit="500m", memory_request="32Mi", memory_limit="128Mi")
 
 OWNED_ENV = frozenset(_ollama_env.TYPED) | _ollama_env.LIBRARY
 """Environment variables the server sets from its typed props; `env` cannot override them."""
@@ -96,8 +105,17 @@ class OllamaServerProps(Props):
     progress_deadline_seconds: int = Field(default=600, ge=60)
     """Deployment `progressDeadlineSeconds`: the first rollout includes the init container's download, so
     a large model needs more before ArgoCD would call the rollout Degraded. Default: `600`."""
-    termination_grace_period_seconds: int = Field(default=120, ge=0)
-    """Time for in-flight streamed answers to finish on shutdown. Default: `120`."""
+    drain_seconds: int = Field(default=600, ge=0, le=86_400)
+    """How long a stopping pod keeps serving the answers in flight. Ollama cuts every open connection on
+    SIGTERM, so a preStop hook first waits `drain_delay_seconds` for the endpoints to drop the pod, then
+    until no client connection is left, at most this long; the grace period covers both (see
+    `termination_grace_seconds`). Default: `600` (the default request timeout)."""
+    drain_delay_seconds: int = Field(default=_drain.ENDPOINT_REMOVAL_SECONDS, ge=0, le=120)
+    """The preStop's pause before the drain, for kube-proxy and the Gateway to stop sending new
+    connections. Default: `5`."""
+    keeper_interval_seconds: int = Field(default=30, ge=1, le=300)
+    """With preload, how often the model-keeper checks that the primary model is loaded (and loads it
+    again when a client, another model or a crash unloaded it). Default: `30`."""
     priority_class_name: DnsSubdomain | None = None
     """PriorityClass of the pods. Default: none (the cluster's default priority)."""
     max_surge: int = Field(default=1, ge=0)
@@ -154,17 +172,23 @@ class OllamaServerProps(Props):
         """The keep-alive the server runs with."""
         return self.keep_alive or ("-1" if self.preload else "5m")
 
+    @property
+    def termination_grace_seconds(self) -> int:
+        """The pods' `terminationGracePeriodSeconds`: the drain's pause, the drain and a stop margin."""
+        return _drain.termination_grace_seconds(self.drain_seconds, self.drain_delay_seconds)
+
 
 @_scope.public_construct
 class OllamaServer(Construct):
     """The Ollama server: `ollama serve` on port 11434 behind a ClusterIP Service on port 80.
 
     Synthesizes:
-      * the workload `<name>` (the `Resource` child): one non-root container with a read-only root
-        filesystem, a startup probe and a liveness probe on HTTP `/`, a readiness probe that passes only
-        when the primary model is loaded (or present, without preload), a postStart hook that preloads the
-        primary model, the `OLLAMA_*` settings pinned, the model volume at `/var/lib/ollama`. Its shape
-        follows the model volume:
+      * the workload `<name>` (the `Resource` child): the `ollama` container (non-root, read-only root
+        filesystem, the `OLLAMA_*` settings pinned, the model volume at `/var/lib/ollama`) with a startup
+        and a liveness probe on HTTP `/`, a readiness probe that never waits on Ollama's scheduler, and a
+        preStop hook that drains the answers in flight before Ollama gets SIGTERM. With `preload` and
+        models, the container `model-keeper` warms the primary model up once and then keeps it loaded.
+        Its shape follows the model volume:
 
         ====================================  ===========================================================
         model volume                          workload
@@ -177,10 +201,18 @@ class OllamaServer(Construct):
         ====================================  ===========================================================
 
       * a PersistentVolumeClaim `<name>-models` (Deployment shapes with a claim and no existing claim);
-      * a ConfigMap `<name>-server` holding the probe and preload scripts;
+      * a ConfigMap `<name>-scripts`, the pod's one copy of its scripts (:class:`OllamaModelPull` given
+        `server=` adds its own to it), mounted at `/opt/ollama-constructs/scripts`; its checksum on the pod
+        template rolls the pods when a script changes;
       * a Service `<name>` (port `http` 80 -> 11434), selecting the pods by name and instance;
       * with several replicas, a PodDisruptionBudget `<name>` (one pod at a time) and topology spread over
         nodes and zones.
+
+    Readiness: with `preload`, the primary model is on the volume, the model-keeper's first warm-up has
+    finished, and the server answers; without it, the model is on the volume and the server answers;
+    without models, HTTP `/`. Whether the model is loaded at this moment is not asked (`GET /api/ps` blocks
+    while any model loads): the model-keeper loads it again when it was unloaded, and the pod stays in
+    service meanwhile.
 
     :class:`OllamaModelPull` fills the model volume before the server starts.
     """
@@ -194,32 +226,52 @@ class OllamaServer(Construct):
         labels = self.labels
         namespace = _scope.namespace_of(scope)
 
-        script_data = _scripts.scripts_data("model-ready.sh", "model-preload.sh")
+        self._script_data = _scripts.scripts_data(*_scripts.SERVER_SCRIPTS)
         self.scripts_config_map = kplus.ConfigMap(
             self,
             "Scripts",
-            metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-server", labels=labels),
-            data=script_data,
+            metadata=cdk8s.ApiObjectMetadata(name=f"{p.name}-scripts", labels=labels),
+            data=self._script_data,
             immutable=False,
         )
+        """The ConfigMap holding the pod's scripts (one copy per service; see :meth:`add_scripts`)."""
         self.claim: k8s.KubePersistentVolumeClaim | None = None
         """The model claim this construct created, if any."""
-        self.workload: kplus.Deployment | kplus.StatefulSet = self._workload(script_data)
+        self.workload: kplus.Deployment | kplus.StatefulSet = self._workload()
         """The Deployment or StatefulSet running the server (see the table above)."""
         self.workload.select(kplus.LabelSelector.of(labels=_labels.selector_labels(p.name)))
         self.models_volume = self._models_volume()
         """The volume that holds the models (mounted at `/var/lib/ollama`)."""
         self.workload.add_volume(self.models_volume)
+        self.scripts_volume = kplus.Volume.from_config_map(self, "ScriptsVolume", self.scripts_config_map, name="scripts")
+        """The volume of the scripts ConfigMap (mounted read-only at `/opt/ollama-constructs/scripts`)."""
+        self.warm_volume: kplus.Volume | None = None
+        """With preload and models: the emptyDir holding the model-keeper's warm-up marker."""
+        if p.preload and self.primary_model is not None:
+            self.warm_volume = kplus.Volume.from_empty_dir(
+                self, "Warm", "warm-state", medium=kplus.EmptyDirMedium.MEMORY, size_limit=_pod.mebibytes(1)
+            )
         self.container = self._add_container()
         """The `ollama` container."""
+        self.keeper_container: kplus.Container | None = None
+        """With preload and models: the `model-keeper` container (warm-up, then keeping the primary loaded)."""
         spec = _pod.pod_spec_path(self.workload)
-        _pod.patch_workload(
-            self.workload,
+        patches = [
             # cdk8s-plus labels pods with its own construct address; selectors here use name and instance.
             _pod.remove_patch(_pod.ADDRESS_LABEL),
             _pod.add_patch(f"{spec}/enableServiceLinks", False),
             p.resources.patch(f"{_pod.container_path(self.workload, self.container)}/resources"),
-        )
+        ]
+        if self.warm_volume is not None:
+            self.keeper_container = self._add_keeper()
+            keeper = _pod.container_path(self.workload, self.keeper_container)
+            patches += [
+                _KEEPER_RESOURCES.patch(f"{keeper}/resources"),
+                # Its last log lines (the error that ended it) are its termination message in `kubectl describe`.
+                _pod.add_patch(f"{keeper}/terminationMessagePolicy", "FallbackToLogsOnError"),
+            ]
+            _checkov.skip_checks_once(self.workload, *_checkov.SIDECAR_PROBE_SKIPS)
+        _pod.patch_workload(self.workload, *patches)
         if isinstance(self.workload, kplus.StatefulSet):
             self._claim_template()
         if p.priority_class_name:
@@ -246,7 +298,16 @@ class OllamaServer(Construct):
         self.url: str = f"http://{p.name}.{namespace}.svc" if namespace else f"http://{p.name}"
         """The in-cluster URL of the Ollama API."""
 
-    def _workload(self, script_data: Mapping[str, str]) -> kplus.Deployment | kplus.StatefulSet:
+    def add_scripts(self, *names: str) -> None:
+        """Ship the packaged scripts `names` in the pod's scripts ConfigMap too (once each), and update the
+        checksum that rolls the pods when a script changes."""
+        for name in names:
+            if name not in self._script_data:
+                self._script_data[name] = _scripts.script_text(name)
+                self.scripts_config_map.add_data(name, self._script_data[name])
+        self.workload.pod_metadata.add_annotation(_scripts.CHECKSUM_ANNOTATION, _scripts.checksum(self._script_data))
+
+    def _workload(self) -> kplus.Deployment | kplus.StatefulSet:
         p = self.props
         common = dict(
             metadata=cdk8s.ApiObjectMetadata(
@@ -255,14 +316,15 @@ class OllamaServer(Construct):
             select=False,
             pod_metadata=cdk8s.ApiObjectMetadata(
                 labels=self.labels,
-                annotations={f"{_scripts.CHECKSUM_ANNOTATION_PREFIX}server-scripts": _scripts.checksum(script_data)},
+                annotations={_scripts.CHECKSUM_ANNOTATION: _scripts.checksum(self._script_data)},
             ),
             replicas=p.replicas,
             automount_service_account_token=False,
             security_context=kplus.PodSecurityContextProps(
                 ensure_non_root=True, user=RUN_AS_USER, group=RUN_AS_USER, fs_group=RUN_AS_USER
             ),
-            termination_grace_period=_pod.seconds(p.termination_grace_period_seconds),
+            # The preStop drain, then Ollama's own stop (see `_drain`).
+            termination_grace_period=_pod.seconds(p.termination_grace_seconds),
         )
         if p.shape == "StatefulSet":
             self.headless_service: kplus.Service | None = kplus.Service(
@@ -381,8 +443,11 @@ class OllamaServer(Construct):
             "OLLAMA_CONTEXT_LENGTH": str(p.context_length),
             "OLLAMA_NUM_PARALLEL": str(p.num_parallel),
             "OLLAMA_NO_CLOUD": "1",
-            "OLLAMA_CLI_TIMEOUT_SECONDS": "5",
-            "OLLAMA_PRELOAD_TIMEOUT_SECONDS": str(p.startup_timeout_seconds),
+            # The probe's and the preStop's scripts (not read by Ollama).
+            "OLLAMA_CLI_TIMEOUT_SECONDS": str(_PROBE_CLI_TIMEOUT_SECONDS),
+            "OLLAMA_DRAIN_DELAY_SECONDS": str(p.drain_delay_seconds),
+            "OLLAMA_DRAIN_TIMEOUT_SECONDS": str(p.drain_seconds),
+            **({"OLLAMA_WARM_MARKER": WARM_MARKER} if self.warm_volume is not None else {}),
             # A shared store: one server's start-up pruning must not delete another's in-flight downloads.
             **({"OLLAMA_NOPRUNE": "1"} if p.shared_volume else {}),
             **p.env,
@@ -401,18 +466,20 @@ class OllamaServer(Construct):
         model = self.primary_model
         if model is None:
             return _pod.http_probe("/", OLLAMA_PORT, 10, 5, 3)
-        mode = "loaded" if self.props.preload else "present"
-        return _pod.command_probe(("bash", f"{_SCRIPTS_DIR}/model-ready.sh", model, mode), 10, 10, 3)
+        mode = "warm" if self.warm_volume is not None else "present"
+        return _pod.command_probe(("bash", f"{_scripts.SCRIPTS_DIR}/model-ready.sh", model, mode), 10, 5, 3)
 
     def _add_container(self) -> kplus.Container:
         p = self.props
         startup_period = 10
-        lifecycle = None
-        if p.preload and self.primary_model is not None:
-            lifecycle = kplus.ContainerLifecycle(
-                post_start=_pod.command_handler(("bash", f"{_SCRIPTS_DIR}/model-preload.sh", self.primary_model))
-            )
-        container = self.workload.add_container(
+        mounts = [
+            kplus.VolumeMount(path=MODELS_PATH, volume=self.models_volume),
+            kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, "Tmp", "tmp")),
+            kplus.VolumeMount(path=_scripts.SCRIPTS_DIR, volume=self.scripts_volume, read_only=True),
+        ]
+        if self.warm_volume is not None:
+            mounts.append(kplus.VolumeMount(path=WARM_DIR, volume=self.warm_volume, read_only=True))
+        return self.workload.add_container(
             name="ollama",
             image=p.image,
             image_pull_policy=_PULL_POLICIES[p.image_pull_policy],
@@ -424,17 +491,42 @@ class OllamaServer(Construct):
             ),
             liveness=_pod.http_probe("/", OLLAMA_PORT, 20, 5, 3),
             readiness=self._readiness(),
-            lifecycle=lifecycle,
+            lifecycle=_drain_lifecycle(),
+            volume_mounts=mounts,
+        )
+
+    def _add_keeper(self) -> kplus.Container:
+        p = self.props
+        assert self.warm_volume is not None and self.primary_model is not None
+        env = {
+            "HOME": "/tmp",
+            "OLLAMA_HOST": _LOCAL_SERVER,
+            "OLLAMA_MODELS": f"{MODELS_PATH}/models",
+            "NVIDIA_VISIBLE_DEVICES": "void",
+            "OLLAMA_WARM_MARKER": WARM_MARKER,
+            # The sizing budget: server start plus loading the primary model.
+            "OLLAMA_WARMUP_TIMEOUT_SECONDS": str(p.startup_timeout_seconds),
+            "OLLAMA_KEEPER_INTERVAL_SECONDS": str(p.keeper_interval_seconds),
+        }
+        return self.workload.add_container(
+            name="model-keeper",
+            image=p.image,
+            image_pull_policy=_PULL_POLICIES[p.image_pull_policy],
+            command=["bash", f"{_scripts.SCRIPTS_DIR}/model-keeper.sh", self.primary_model],
+            env_variables=_pod.env_values(env),
+            security_context=_pod.restricted_security_context(),
             volume_mounts=[
-                kplus.VolumeMount(path=MODELS_PATH, volume=self.models_volume),
-                kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, "Tmp", "tmp")),
-                kplus.VolumeMount(
-                    path=_SCRIPTS_DIR,
-                    volume=kplus.Volume.from_config_map(
-                        self, "ScriptsVolume", self.scripts_config_map, name="server-scripts"
-                    ),
-                    read_only=True,
-                ),
+                kplus.VolumeMount(path=MODELS_PATH, volume=self.models_volume, read_only=True),
+                kplus.VolumeMount(path="/tmp", volume=kplus.Volume.from_empty_dir(self, "KeeperTmp", "model-keeper-tmp")),
+                kplus.VolumeMount(path=_scripts.SCRIPTS_DIR, volume=self.scripts_volume, read_only=True),
+                kplus.VolumeMount(path=WARM_DIR, volume=self.warm_volume),
             ],
         )
-        return container
+
+
+@_jsii_host.shared(maxsize=1)
+def _drain_lifecycle() -> kplus.ContainerLifecycle:
+    """The ollama container's preStop: `drain.sh` (see `_drain`); made once."""
+    return kplus.ContainerLifecycle(
+        pre_stop=_pod.command_handler(("bash", f"{_scripts.SCRIPTS_DIR}/drain.sh", str(OLLAMA_PORT)))
+    )

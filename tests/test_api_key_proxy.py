@@ -245,6 +245,25 @@ def test_timeouts_and_body_size_are_rendered_into_the_config() -> None:
     assert directives(nginx_conf(defaults), "client_max_body_size") == ["64m"]
 
 
+def test_a_stopping_proxy_drains_like_the_server() -> None:
+    _, defaults = synth_proxy()
+    pod = find(defaults, "Deployment", "chat-auth")["spec"]["template"]["spec"]
+    # The preStop pause, then nginx's graceful stop (SIGQUIT) bounded by worker_shutdown_timeout.
+    assert nginx_container(defaults)["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    assert directives(nginx_conf(defaults), "worker_shutdown_timeout") == ["600s"], "the drain follows the timeout"
+    assert pod["terminationGracePeriodSeconds"] == 5 + 600 + 15
+    _, drained = synth_proxy(timeout_seconds=900, drain_seconds=120, drain_delay_seconds=3)
+    assert directives(nginx_conf(drained), "worker_shutdown_timeout") == ["120s"]
+    assert nginx_container(drained)["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "3"]
+    assert find(drained, "Deployment", "chat-auth")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 138
+
+
+def test_no_idle_connection_is_kept_to_ollama() -> None:
+    """A kept connection would keep going to a draining pod and hold its drain (see `_drain`)."""
+    _, manifests = synth_proxy()
+    assert directives(block(nginx_conf(manifests), "upstream ollama"), "keepalive") == []
+
+
 def test_accepted_requests_stream_to_the_upstream_without_the_key() -> None:
     _, manifests = synth_proxy()
     conf = nginx_conf(manifests)

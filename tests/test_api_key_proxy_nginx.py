@@ -804,3 +804,35 @@ def test_a_missing_nginx_skips_only_outside_ci(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run these tests"):
         require("nginx", "why")
+
+
+def test_the_stop_signal_lets_a_streamed_answer_finish_and_takes_no_new_connection(
+    proxy: Proxy, stand_in: StandInOllama
+) -> None:
+    """The image's stop signal is SIGQUIT: nginx closes its listener and idle connections and finishes the
+    requests in flight (bounded by the shipped `worker_shutdown_timeout`), https://nginx.org/en/docs/control.html."""
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=HTTP_TIMEOUT)
+    idle = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=HTTP_TIMEOUT)
+    idle.request("GET", "/healthz")
+    idle.getresponse().read()  # a kept-alive client connection, idle from now on
+    try:
+        body = json.dumps({"model": "phi", "messages": [{"role": "user", "content": "hi"}], "stream": True})
+        conn.request("POST", "/api/chat", body=body, headers={"Authorization": f"Bearer {KEY}"})
+        response = conn.getresponse()
+        lines = [json.loads(response.readline())]
+        os.kill(proxy.process.pid, signal.SIGQUIT)  # the kubelet, after the preStop pause
+        time.sleep(0.3)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", proxy.port), timeout=2).close()
+        while line := response.readline():
+            lines.append(json.loads(line))
+    finally:
+        conn.close()
+    code = proxy.process.wait(timeout=HTTP_TIMEOUT)
+
+    assert [line["message"]["content"] for line in lines] == [f"part {i} " for i in range(CHUNKS)]
+    assert lines[-1]["done"] is True
+    assert code == 0
+    with pytest.raises((OSError, http.client.HTTPException)):
+        idle.request("GET", "/healthz")
+        idle.getresponse()

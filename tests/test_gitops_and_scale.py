@@ -99,8 +99,9 @@ def test_scale_to_zero_with_the_default_preload(synth) -> None:
     spec = find(manifests, "HTTPScaledObject")["spec"]
     assert spec["replicas"] == {"min": 0, "max": 2}
     ollama = server(manifests)["spec"]["template"]["spec"]["containers"][0]
-    assert ollama["readinessProbe"]["exec"]["command"][-1] == "loaded", "readiness still means the primary is loaded"
-    assert "postStart" in ollama["lifecycle"], "and it is preloaded"
+    assert ollama["readinessProbe"]["exec"]["command"][-1] == "warm", "readiness means the primary has been warmed up"
+    keeper = [c for c in server(manifests)["spec"]["template"]["spec"]["containers"] if c["name"] == "model-keeper"]
+    assert len(keeper) == 1, "and the model-keeper warms the primary up (and keeps it loaded)"
     env = {e["name"]: e["value"] for e in ollama["env"]}
     assert env["OLLAMA_KEEP_ALIVE"] == "-1"
     # The interceptor holds the first request for as long as a cold replica may take (pull and load).

@@ -72,19 +72,19 @@ def test_seed_resources_are_the_leafs(seed_manifests) -> None:
     }
 
 
-def test_seed_readiness_means_phi_is_loaded(seed_manifests) -> None:
+def test_seed_readiness_means_phi_is_warmed_up_and_the_keeper_keeps_it_loaded(seed_manifests) -> None:
     probe = container(seed_manifests)["readinessProbe"]["exec"]["command"]
-    assert probe[-2:] == ["phi:latest", "loaded"]
+    assert probe[-2:] == ["phi:latest", "warm"]
     assert env_of(container(seed_manifests))["OLLAMA_KEEP_ALIVE"] == "-1"
+    assert container(seed_manifests, "model-keeper")["command"][-1] == "phi:latest"
 
 
 def test_seed_object_inventory(seed_manifests) -> None:
     assert sorted((m["kind"], m["metadata"]["name"]) for m in seed_manifests) == [
         ("Certificate", "ollama-phi-tls"),
         ("ConfigMap", "ollama-phi-auth"),
-        ("ConfigMap", "ollama-phi-model-pull"),
         ("ConfigMap", "ollama-phi-models"),
-        ("ConfigMap", "ollama-phi-server"),
+        ("ConfigMap", "ollama-phi-scripts"),
         ("Deployment", "ollama-phi"),
         ("Deployment", "ollama-phi-auth"),
         ("Gateway", "ollama-phi"),
@@ -177,3 +177,39 @@ def test_leaf_image_and_context_length(synth) -> None:
 
 def test_zero_replicas(synth) -> None:
     assert server(synth(container={"replicas": 0}))["spec"]["replicas"] == 0
+
+
+# --- lifecycle hooks and scripts, for every fixture leaf -------------------------------------------------
+
+
+def fixture_leaves() -> list:
+    import yaml as _yaml
+
+    from tests.conftest import REPO, seed_leaf_data
+
+    return [seed_leaf_data()] + [
+        _yaml.safe_load(p.read_text()) for p in sorted((REPO / "tests" / "fixtures" / "leaves").glob("*.yaml"))
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_no_long_running_lifecycle_hook_and_each_script_shipped_once(index: int) -> None:
+    from ollama_constructs import _scripts
+    from tests.conftest import synth_leaf
+
+    leaves = fixture_leaves()
+    assert len(leaves) == 9
+    manifests = synth_leaf(leaves[index])
+    for m in manifests:
+        if m["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        pod = m["spec"]["template"]["spec"]
+        for c in pod["containers"] + pod.get("initContainers", []):
+            hooks = c.get("lifecycle", {})
+            assert "postStart" not in hooks, f"{c['name']}: a postStart hook holds the container back"
+            if "preStop" in hooks:
+                command = hooks["preStop"]["exec"]["command"]
+                assert command in (["bash", "/opt/ollama-constructs/scripts/drain.sh", "11434"], ["sleep", "5"]), command
+    texts = [text for m in manifests if m["kind"] == "ConfigMap" for text in m.get("data", {}).values()]
+    for name in ("lib.sh", *_scripts.SERVER_SCRIPTS, *_scripts.PULL_SCRIPTS):
+        assert texts.count(_scripts.script_text(name)) == 1, f"{name} is shipped {texts.count(_scripts.script_text(name))} times"

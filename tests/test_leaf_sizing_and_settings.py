@@ -222,7 +222,27 @@ def test_several_replicas_get_a_budget_and_spread(synth) -> None:
 
 
 def test_termination_grace_period_lets_streams_finish(synth) -> None:
-    assert pod_spec(synth())["terminationGracePeriodSeconds"] >= 120
+    """The drain defaults to the request timeout (no answer outlives it); `container.drainSeconds` sets it."""
+    from tests.conftest import container, env_of
+
+    def drain_of(manifests) -> tuple[int, str, int]:
+        proxy = find(manifests, "Deployment", "ollama-phi-auth")["spec"]["template"]["spec"]
+        return (
+            pod_spec(manifests)["terminationGracePeriodSeconds"],
+            env_of(container(manifests))["OLLAMA_DRAIN_TIMEOUT_SECONDS"],
+            proxy["terminationGracePeriodSeconds"],
+        )
+
+    assert drain_of(synth()) == (620, "600", 620)
+    ingress = {**leaf_data()["ingress"], "timeoutSeconds": 1200}
+    assert drain_of(synth(ingress=ingress)) == (1220, "1200", 1220)
+    resources = leaf_data()["container"]["resources"]
+    assert drain_of(synth(container={"replicas": 1, "resources": resources, "drainSeconds": 90})) == (110, "90", 110)
+
+
+def test_a_negative_drain_is_refused_naming_the_field(tmp_path) -> None:
+    errors = load_errors(tmp_path, container={"replicas": 1, "drainSeconds": -5})
+    assert any("container.drainSeconds" in e for e in errors), errors
 
 
 # --- compatibility rules ----------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_several_replicas_on_readwriteonce_get_a_claim_each(synth) -> None:
     pod = sts["spec"]["template"]["spec"]
     assert "models" not in [v["name"] for v in pod["volumes"]], "the claim template provides the volume"
     mounts = [m for c in pod["containers"] + pod["initContainers"] for m in c["volumeMounts"] if m["name"] == "models"]
-    assert len(mounts) == 3, "server, init container and sidecar all mount the claim"
+    assert len(mounts) == 4, "server, init container and both sidecars all mount the claim"
     headless = find(manifests, "Service", "ollama-phi-headless")
     assert headless["spec"]["clusterIP"] == "None"
     assert sts["spec"]["serviceName"] == "ollama-phi-headless"

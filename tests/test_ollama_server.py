@@ -17,14 +17,19 @@ def synth_server(namespace: str | None = "team", **props) -> tuple[OllamaServer,
 
 
 def ollama_container(manifests: list[dict]) -> dict:
-    (c,) = find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    (c,) = [c for c in find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"] if c["name"] == "ollama"]
     return c
+
+
+def keeper_container(manifests: list[dict]) -> dict | None:
+    found = [c for c in find(manifests, "Deployment")["spec"]["template"]["spec"]["containers"] if c["name"] == "model-keeper"]
+    return found[0] if found else None
 
 
 def test_defaults_give_a_deployment_service_and_probe_scripts() -> None:
     server, manifests = synth_server()
     assert sorted((m["kind"], m["metadata"]["name"]) for m in manifests) == [
-        ("ConfigMap", "ollama-server"),
+        ("ConfigMap", "ollama-scripts"),
         ("Deployment", "ollama"),
         ("Service", "ollama"),
     ]
@@ -70,31 +75,54 @@ def test_image_is_blackwell_capable_and_pinned() -> None:
     assert tuple(int(x) for x in tag.split(".")) >= (0, 5, 13), "0.5.13 is the first release with sm_120"
 
 
-def test_startup_and_liveness_probe_http_root_readiness_checks_model_loaded() -> None:
+def test_startup_and_liveness_probe_http_root_readiness_never_waits_on_the_scheduler() -> None:
     _, manifests = synth_server(models=("phi", "llama3.2:3b"), startup_timeout_seconds=900)
     c = ollama_container(manifests)
     assert c["startupProbe"]["httpGet"] == {"path": "/", "port": 11434, "scheme": "HTTP"}
     assert c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"] >= 900
     assert c["livenessProbe"]["httpGet"]["path"] == "/"
+    # Ready = the model is on disk, its first warm-up finished, the server answers: never `ollama ps`.
     assert c["readinessProbe"]["exec"]["command"] == [
         "bash",
-        "/opt/ollama-constructs/server/model-ready.sh",
+        "/opt/ollama-constructs/scripts/model-ready.sh",
         "phi:latest",
-        "loaded",
+        "warm",
     ]
-    assert c["readinessProbe"]["timeoutSeconds"] >= 5
-    assert c["lifecycle"]["postStart"]["exec"]["command"] == [
-        "bash",
-        "/opt/ollama-constructs/server/model-preload.sh",
-        "phi:latest",
-    ]
+    # The probe's one CLI call is bounded well inside the probe's timeout.
+    assert int(env_of(c)["OLLAMA_CLI_TIMEOUT_SECONDS"]) * 2 <= c["readinessProbe"]["timeoutSeconds"]
+    assert env_of(c)["OLLAMA_WARM_MARKER"] == "/run/ollama-constructs/warm/primary"
+    assert set(c["lifecycle"]) == {"preStop"}, "no postStart: the warm-up runs in the model-keeper"
+
+
+def test_preload_warms_up_in_the_model_keeper_within_the_startup_budget() -> None:
+    _, manifests = synth_server(models=("phi", "llama3.2:3b"), startup_timeout_seconds=900, keeper_interval_seconds=20)
+    keeper = keeper_container(manifests)
+    assert keeper is not None
+    assert keeper["command"] == ["bash", "/opt/ollama-constructs/scripts/model-keeper.sh", "phi:latest"]
+    assert "lifecycle" not in keeper and "readinessProbe" not in keeper
+    env = env_of(keeper)
+    assert env["OLLAMA_WARMUP_TIMEOUT_SECONDS"] == "900"
+    assert env["OLLAMA_KEEPER_INTERVAL_SECONDS"] == "20"
+    assert env["OLLAMA_HOST"] == "127.0.0.1:11434"
+    assert env["OLLAMA_WARM_MARKER"] == env_of(ollama_container(manifests))["OLLAMA_WARM_MARKER"]
+    assert env["NVIDIA_VISIBLE_DEVICES"] == "void"
+    assert keeper["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    mounts = {m["mountPath"]: m for m in keeper["volumeMounts"]}
+    assert mounts["/var/lib/ollama"]["readOnly"] is True, "the keeper never writes the store (it never pulls)"
+    assert "readOnly" not in mounts["/run/ollama-constructs/warm"]
+    ollama_mounts = {m["mountPath"]: m for m in ollama_container(manifests)["volumeMounts"]}
+    assert ollama_mounts["/run/ollama-constructs/warm"]["readOnly"] is True
+    volumes = {v["name"]: v for v in find(manifests, "Deployment")["spec"]["template"]["spec"]["volumes"]}
+    assert volumes[mounts["/run/ollama-constructs/warm"]["name"]]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1Mi"}
 
 
 def test_without_preload_readiness_means_present_and_keep_alive_is_finite() -> None:
     _, manifests = synth_server(models=("phi",), preload=False)
     c = ollama_container(manifests)
     assert c["readinessProbe"]["exec"]["command"][-2:] == ["phi:latest", "present"]
-    assert "lifecycle" not in c
+    assert set(c["lifecycle"]) == {"preStop"}
+    assert keeper_container(manifests) is None
+    assert "OLLAMA_WARM_MARKER" not in env_of(c)
     assert env_of(c)["OLLAMA_KEEP_ALIVE"] == "5m"
 
 
@@ -102,20 +130,38 @@ def test_without_models_readiness_is_the_http_root() -> None:
     _, manifests = synth_server()
     c = ollama_container(manifests)
     assert c["readinessProbe"]["httpGet"]["path"] == "/"
-    assert "lifecycle" not in c
+    assert keeper_container(manifests) is None
+    assert c["lifecycle"]["preStop"]["exec"]["command"] == ["bash", "/opt/ollama-constructs/scripts/drain.sh", "11434"]
+
+
+def test_shutdown_drains_before_sigterm_within_the_grace_period() -> None:
+    _, manifests = synth_server(models=("phi",), drain_seconds=300, drain_delay_seconds=7)
+    pod = find(manifests, "Deployment")["spec"]["template"]["spec"]
+    c = ollama_container(manifests)
+    assert c["lifecycle"]["preStop"]["exec"]["command"] == ["bash", "/opt/ollama-constructs/scripts/drain.sh", "11434"]
+    env = env_of(c)
+    assert (env["OLLAMA_DRAIN_DELAY_SECONDS"], env["OLLAMA_DRAIN_TIMEOUT_SECONDS"]) == ("7", "300")
+    # The kubelet counts the preStop hook against the grace period: the pause, the drain and a margin.
+    assert pod["terminationGracePeriodSeconds"] == 7 + 300 + 15
+    _, defaults = synth_server()
+    assert find(defaults, "Deployment")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 5 + 600 + 15
 
 
 def test_probe_scripts_are_mounted_from_the_configmap_and_roll_the_pods() -> None:
+    from ollama_constructs import _scripts
+
     _, manifests = synth_server(models=("phi",))
-    config = find(manifests, "ConfigMap", "ollama-server")
-    assert sorted(config["data"]) == ["lib.sh", "model-preload.sh", "model-ready.sh"]
+    config = find(manifests, "ConfigMap", "ollama-scripts")
+    assert sorted(config["data"]) == ["drain.sh", "lib.sh", "model-keeper.sh", "model-ready.sh"]
     assert config["data"]["model-ready.sh"].startswith("#!/usr/bin/env bash")
     pod = find(manifests, "Deployment")["spec"]["template"]
-    assert len(pod["metadata"]["annotations"]["checksum.ollama-constructs.dev/server-scripts"]) == 64
+    assert pod["metadata"]["annotations"]["checksum.ollama-constructs.dev/scripts"] == _scripts.checksum(config["data"])
+    for c in pod["spec"]["containers"]:
+        mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+        assert mounts["/opt/ollama-constructs/scripts"]["readOnly"] is True
     mounts = {m["mountPath"]: m for m in ollama_container(manifests)["volumeMounts"]}
-    assert mounts["/opt/ollama-constructs/server"]["readOnly"] is True
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
-    assert volumes[mounts["/opt/ollama-constructs/server"]["name"]]["configMap"]["name"] == "ollama-server"
+    assert volumes[mounts["/opt/ollama-constructs/scripts"]["name"]]["configMap"]["name"] == "ollama-scripts"
 
 
 def test_security_context_is_restricted() -> None:

@@ -34,15 +34,18 @@ def test_construct_example_runs_and_synthesizes_what_it_says() -> None:
     assert out.getvalue().split() == ["http://assistant.ai.svc", "https://assistant.example.com"]
     manifests = namespace["manifests"]
     kinds = sorted(m["kind"] for m in manifests)
-    assert kinds == sorted(
-        ["ConfigMap", "ConfigMap", "ConfigMap", "Deployment", "Service", "Gateway", "HTTPRoute", "HTTPRoute", "Certificate"]
-    )
+    # One scripts ConfigMap (the server's, which the pull given server= shares) and the model list.
+    assert kinds == sorted(["ConfigMap", "ConfigMap", "Deployment", "Service", "Gateway", "HTTPRoute", "HTTPRoute", "Certificate"])
     deployment = next(m for m in manifests if m["kind"] == "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["runtimeClassName"] == "nvidia"
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1
-    assert [c["name"] for c in pod["containers"]] == ["ollama", "model-manager"]
+    assert [c["name"] for c in pod["containers"]] == ["ollama", "model-keeper", "model-manager"]
     assert pod["initContainers"][0]["name"] == "model-pull"
+    listed = next(m for m in manifests if m["metadata"]["name"] == "assistant-models")["data"]["models.list"]
+    assert [line for line in listed.splitlines() if not line.startswith("#")] == [
+        "pull llama3.2:3b", "pull nomic-embed-text:latest"
+    ], "the pull follows the server's models"
     assert isinstance(namespace["app"], cdk8s.App)
 
 

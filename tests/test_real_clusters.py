@@ -102,7 +102,7 @@ def test_dns_servers_come_from_the_platform(tmp_path) -> None:
     [
         ("dns:\n  nodeLocalAddresses: [169.254.20.10/32]\n", "dns.nodeLocalAddresses[0]", "not an IPv4 or IPv6 address"),
         ("dns:\n  nodeLocalAddresses: ['::ffff:169.254.20.10']\n", "dns.nodeLocalAddresses[0]", "IPv4-mapped"),
-        ("dns:\n  podLabels: [{'bad key!': x}]\n", "dns.podLabels[0].bad key!", "should match pattern"),
+        ("dns:\n  podLabels: [{'bad key!': x}]\n", "dns.podLabels[0].bad key!", "must be a label key"),
     ],
 )
 def test_bad_dns_settings_name_the_file_and_the_field(tmp_path, platform, field, words) -> None:
@@ -418,6 +418,6 @@ def test_plan_says_which_certificate_setup_a_leaf_uses(tmp_path, capsys, platfor
 
 def test_the_acme_account_is_checked_when_the_platform_is_loaded(tmp_path) -> None:
     errors = refused(tmp_path, "ingress:\n  certificates: acmeHttp01\n  acme:\n    server: http://acme.example.com/directory\n")
-    assert any("platform-defaults.yaml: ingress.acme.server: String should match pattern" in e for e in errors), errors
+    assert any("platform-defaults.yaml: ingress.acme.server: must be an https:// URL" in e for e in errors), errors
     errors = refused(tmp_path, "ingress:\n  certificates: http01\n")
     assert any("platform-defaults.yaml: ingress.certificates: Input should be 'issuer' or 'acmeHttp01'" in e for e in errors), errors

@@ -237,9 +237,19 @@ def test_create_from_a_modelfile_after_its_base(sandbox: Sandbox) -> None:
     assert ["show", "assistant:v1"] in calls
     assert [c["via"] for c in registry_contacts(sandbox)] == ["pull"]  # the base was there for create
     created = sandbox.manifest("registry.ollama.ai/library/assistant/v1")
-    layers = json.loads(created.read_bytes())["layers"]
-    extra = (sandbox.models / "blobs" / layers[-1]["digest"].replace(":", "-")).read_text()
-    assert "SYSTEM You are a terse\nassistant." in extra and "PARAMETER temperature 0.2" in extra
+    layers = {layer["mediaType"].rsplit(".", 1)[-1]: layer for layer in json.loads(created.read_bytes())["layers"]}
+
+    def blob(kind: str) -> str:
+        return (sandbox.models / "blobs" / layers[kind]["digest"].replace(":", "-")).read_text()
+
+    # createModel: the base's weights are shared (same digest, "from" the base), the other instructions
+    # are layers of their own (setSystem, setTemplate, setParameters merges the base's parameters).
+    base = {layer["mediaType"]: layer for layer in json.loads(sandbox.manifest(PHI).read_bytes())["layers"]}
+    assert layers["model"]["digest"] == base["application/vnd.ollama.image.model"]["digest"]
+    assert layers["model"]["from"] == "phi:latest"
+    assert blob("system") == "You are a terse\nassistant."
+    assert blob("template") == "{{ .Prompt }}"
+    assert json.loads(blob("params")) == {"stop": ["<|end|>"], "temperature": 0.2}
     before = created.read_bytes()
 
     # A restart runs create again (cheap, idempotent): same Modelfile, same model; nothing pulled.
@@ -257,7 +267,10 @@ def test_create_from_a_modelfile_after_its_base(sandbox: Sandbox) -> None:
         (
             "pull phi\ncreate assistant:v1 modelfile=missing.Modelfile\n",
             {},
-            "failed to create assistant:v1 from {spec}/missing.Modelfile: specified Modelfile wasn't found",
+            # The CLI would say "no Modelfile or safetensors files found" (cmd/cmd.go getModelfileName reads a
+            # missing file as "FROM ."), so the script checks the file itself and says what is missing.
+            "cannot create assistant:v1: its Modelfile {spec}/missing.Modelfile is missing (is it a key of the model "
+            "list's ConfigMap?)",
         ),
         (  # create's auto-pull of the base is never --insecure: pull an internal base first
             "create assistant:v1 modelfile=a.Modelfile\n",
@@ -734,3 +747,26 @@ def test_manager_rejects_bad_configuration(sandbox: Sandbox, extra: dict[str, st
     assert result.rc == 2
     assert result.out.startswith(f"[model-manager] ERROR: {message}")
     assert sandbox.calls() == []
+
+
+def test_manager_keeps_the_base_of_a_quoted_from_and_names_in_another_case(sandbox: Sandbox) -> None:
+    """parser/parser.go unquotes `FROM "x"`, and Ollama treats names that differ in case as one model."""
+    sandbox.seed("phi", "llama3.2:1b", "qwen2:0.5b")
+    spec(sandbox, "pull LLAMA3.2:1B\ncreate bot:v1 modelfile=b.Modelfile\n", b_Modelfile='FROM "phi"\nSYSTEM hi\n')
+    with sandbox.server():
+        assert sandbox.ollama("create", "bot:v1", "-f", str(sandbox.root / "spec" / "b.Modelfile")).returncode == 0
+        reset_logs(sandbox)
+        result = run_manager_once(sandbox, OLLAMA_MANAGER_REMOVE_UNLISTED="1")
+        listed = sandbox.ollama("list").stdout
+
+    assert "[model-manager] removing qwen2:0.5b: not in models.list" in result.out
+    assert commands(sandbox, "rm") == [["rm", "qwen2:0.5b"]], "the quoted FROM model and the other-case name stay"
+    assert "phi:latest" in listed and "llama3.2:1b" in listed
+    assert sandbox.pulls() == [], "LLAMA3.2:1B is the llama3.2:1b on disk"
+
+
+def test_a_model_listed_twice_in_another_case_is_refused(sandbox: Sandbox) -> None:
+    result = pull_spec(sandbox, "pull phi\npull PHI:latest\n")
+
+    assert result.rc == 2
+    assert "'PHI:latest' is already defined on" in result.out

@@ -158,6 +158,11 @@ class Container(LeafModel):
     """Pods of the server; `0` keeps the objects but runs nothing. Default: `1`."""
     resources: Resources | None = None
     """CPU and memory requests and limits. Default: the platform's defaults."""
+    drain_seconds: int | None = Field(default=None, ge=0, le=86_400)
+    """How long a stopping pod keeps serving the answers already streaming (a rollout, a node drain):
+    Ollama cuts every open connection when it stops, so the pod first leaves its endpoints and waits
+    until its client connections end, at most this long (its grace period is this plus 20 s). An
+    addition to the contract. Default: `ingress.timeoutSeconds` (600), the longest a request may take."""
 
 
 NVIDIA_FAMILIES = _gpu_labels.NVIDIA_FAMILIES

@@ -4,9 +4,16 @@
 #
 # Runs inside the official ollama image, which has bash, coreutils, grep, sed and mawk
 # but no curl, wget or flock: everything goes through the `ollama` CLI. That CLI's HTTP
-# client has no timeout, so every call is bounded with coreutils `timeout`. CLI calls
-# and pauses run as children the shell waits for, so a trapped SIGTERM is handled at
-# once instead of after the call.
+# client has no timeout (api/client.go: http.DefaultClient), so every call is bounded
+# with coreutils `timeout`, and its stdin is /dev/null (`ollama run` reads a stdin that
+# is not a terminal to its end). CLI calls and pauses run as children the shell waits
+# for, so a trapped SIGTERM is handled at once instead of after the call.
+#
+# Model names are compared as Ollama compares them (types/model/name.go): the default
+# registry.ollama.ai host and library namespace dropped (case-insensitively), `:latest`
+# added, and the rest compared without regard to case, because the server rewrites each
+# part of a name to the case of a manifest already on disk (getExistingName in
+# server/routes.go). Manifests are looked up on disk the same way.
 #
 # Environment:
 #   OLLAMA_CLI_TIMEOUT_SECONDS    bound for one short CLI call (list, show, ps, cp, rm); default 10
@@ -86,10 +93,14 @@ pause() {
 }
 
 # cli_error_line TEXT: the CLI's last "Error: ..." line without the prefix, else its
-# last non-empty line. Progress output may use carriage returns and ANSI escapes.
+# last non-empty line. The progress display (progress/progress.go) draws its spinner with
+# escape codes and clears it without a newline, so the error may follow spinner frames on
+# the same line: a carriage return, "cursor to column 1" (ESC[1G) and "erase line"
+# (ESC[2K) start a new line here, and other escape codes are dropped.
 cli_error_line() {
   local text line
-  text=$(printf '%s\n' "$1" | tr '\r' '\n' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g')
+  text=$(printf '%s\n' "$1" | tr '\r' '\n' | sed -e 's/\x1b\[[0-9]*G/\n/g' -e 's/\x1b\[2K/\n/g' \
+    -e 's/\x1b\[[0-9;?]*[A-Za-z]//g')
   line=$(printf '%s\n' "$text" | grep -a '^Error: ' | tail -n 1) || true
   if [[ -z $line ]]; then
     line=$(printf '%s\n' "$text" | grep -av '^[[:space:]]*$' | tail -n 1) || true
@@ -103,7 +114,7 @@ cli_error_line() {
 run_cli() {
   local limit=$1 rc=0 fd
   shift
-  exec {fd}< <(exec timeout "$limit" ollama "$@" 2>&1)
+  exec {fd}< <(exec timeout "$limit" ollama "$@" 2>&1 </dev/null)
   CHILD_PID=$!
   CLI_OUTPUT=""
   IFS= read -r -d '' -u "$fd" CLI_OUTPUT || true
@@ -162,9 +173,10 @@ next_retry_delay() {
 }
 
 # normalize_model REF: the name as `ollama list`, `show` and `ps` print it (Ollama's
-# DisplayShortest): `:latest` is added when the last path segment has no tag, and
-# the default registry.ollama.ai host and library namespace are dropped.
+# DisplayShortest): `:latest` is added when the last path segment has no tag, and the
+# default registry.ollama.ai host and library namespace are dropped, in any case.
 #   phi -> phi:latest   phi:2.7b -> phi:2.7b   library/phi -> phi:latest
+#   Registry.Ollama.AI/Library/Phi -> Phi:latest
 #   registry.local:5000/library/llama3.2 -> registry.local:5000/library/llama3.2:latest
 normalize_model() {
   local ref=${1#*://}
@@ -172,14 +184,22 @@ normalize_model() {
   [[ ${ref##*/} == *:* ]] || ref+=":latest"
   local -a parts
   IFS=/ read -r -a parts <<<"$ref"
-  if ((${#parts[@]} == 3)) && [[ ${parts[0]} == registry.ollama.ai ]]; then
+  if ((${#parts[@]} == 3)) && [[ ${parts[0],,} == registry.ollama.ai ]]; then
     ref=${ref#*/}
     parts=("${parts[@]:1}")
   fi
-  if ((${#parts[@]} == 2)) && [[ ${parts[0]} == library ]]; then
+  if ((${#parts[@]} == 2)) && [[ ${parts[0],,} == library ]]; then
     ref=${ref#*/}
   fi
   printf '%s\n' "$ref"
+}
+
+# same_model A B: whether A and B name the same model for Ollama (normalized, any case).
+same_model() {
+  local a b
+  a=$(normalize_model "$1") || return 1
+  b=$(normalize_model "$2") || return 1
+  [[ ${a,,} == "${b,,}" ]]
 }
 
 # Ollama's name grammar (types/model/name.go): [scheme://][host/][namespace/]model[:tag].
@@ -214,10 +234,25 @@ models_dir() {
   printf '%s\n' "${OLLAMA_MODELS:-${HOME:-/root}/.ollama/models}"
 }
 
-# manifest_path REF: where the server keeps REF's manifest (manifest/paths.go).
+# manifest_path REF: REF's manifest on disk (manifest/paths.go), found as the server finds
+# it: each part of the name compared without regard to case. Prints the path of an exact
+# match, else of a match in another case, else the path the server would write; returns 1
+# only when REF is not a valid name.
 manifest_path() {
   model_name_parts "$1" || return 1
-  printf '%s/manifests/%s/%s/%s/%s\n' "$(models_dir)" "$NAME_HOST" "$NAME_NAMESPACE" "$NAME_MODEL" "$NAME_TAG"
+  local root wanted path rel found=""
+  root="$(models_dir)/manifests"
+  wanted="$NAME_HOST/$NAME_NAMESPACE/$NAME_MODEL/$NAME_TAG"
+  if [[ ! -f $root/$wanted ]]; then
+    for path in "$root"/*/*/*/*; do
+      rel=${path#"$root/"}
+      if [[ -f $path && ${rel##*/} != .* && ${rel,,} == "${wanted,,}" ]]; then
+        found=$path
+        break
+      fi
+    done
+  fi
+  printf '%s\n' "${found:-$root/$wanted}"
 }
 
 # manifest_digest REF: "sha256:<hex>" of REF's manifest file (what /api/tags reports
@@ -228,6 +263,57 @@ manifest_digest() {
   [[ -f $path ]] || return 0
   read -r hex _rest < <(sha256sum "$path") || return 0
   printf 'sha256:%s\n' "$hex"
+}
+
+# file_weights FILE: the digest of the weights (the layer of media type
+# application/vnd.ollama.image.model) a manifest file names, or nothing. Layers hold no
+# nested objects, so after dropping white space each one is the text between braces.
+file_weights() {
+  local layer
+  [[ -f $1 ]] || return 0
+  while IFS= read -r layer; do
+    if [[ $layer == *'"mediaType":"application/vnd.ollama.image.model"'* &&
+      $layer =~ \"digest\":\"(sha256:[0-9a-f]{64})\" ]]; then
+      printf '%s\n' "${BASH_REMATCH[1]}"
+      return 0
+    fi
+  done < <(tr -d ' \t\r\n' <"$1" | tr '{}' '\n')
+}
+
+# model_weights REF: the weights digest of REF's manifest on disk, or nothing.
+model_weights() {
+  local path
+  path=$(manifest_path "$1") || return 0
+  file_weights "$path"
+}
+
+# weights_of_id ID: the weights digest of the manifest whose sha256 starts with ID (the
+# 12 hex of `ollama list` and `ollama ps`), or nothing when no manifest on disk has it.
+weights_of_id() {
+  local path hex _rest root
+  [[ $1 =~ ^[0-9a-f]{12}$ ]] || return 0
+  root="$(models_dir)/manifests"
+  for path in "$root"/*/*/*/*; do
+    [[ -f $path && ${path##*/} != .* ]] || continue
+    read -r hex _rest < <(sha256sum "$path") || continue
+    if [[ $hex == "$1"* ]]; then
+      file_weights "$path"
+      return 0
+    fi
+  done
+}
+
+# server_answers: 0 when the server answers `GET /api/version` within CLI_TIMEOUT (the
+# root command's version handler; it reaches no scheduler lock), else 1 with CLI_ERROR.
+# `ollama -v` exits 0 either way, so its output says which.
+server_answers() {
+  if run_cli "$CLI_TIMEOUT" -v && [[ $CLI_OUTPUT == *"ollama version is "* ]]; then
+    return 0
+  fi
+  if [[ -z $CLI_ERROR ]]; then
+    CLI_ERROR="the server at ${OLLAMA_HOST:-127.0.0.1:11434} does not answer (ollama -v: ${CLI_OUTPUT//$'\n'/; })"
+  fi
+  return 1
 }
 
 # model_is_present MODEL: 0 when `ollama show` knows MODEL, 1 when the server says
@@ -241,15 +327,55 @@ model_is_present() {
   return 2
 }
 
-# model_is_loaded MODEL: 0 when the NAME column of `ollama ps` equals MODEL (a
-# normalized name) exactly, 1 when it is not listed, 2 when ps failed (CLI_ERROR).
+# model_is_loaded MODEL: whether a runner of MODEL's weights is loaded, after `ollama ps`
+# (GET /api/ps). The scheduler keys runners by their weights and lists a runner under the
+# first name that loaded it (server/sched.go), so an alias or a model created FROM MODEL
+# can stand for it: rows are matched by the weights their ID names on disk, then by name.
+# Returns 0 when loaded (LOADED_NAME, LOADED_CONTEXT and LOADED_UNTIL describe the row), 1
+# when not (LOADED_NAMES lists what is), 2 when ps failed and 3 when it did not answer
+# within CLI_TIMEOUT: /api/ps waits while any runner loads, so no answer means "a load is
+# running", never "not loaded".
+# shellcheck disable=SC2034 # LOADED_* are for the scripts sourcing this file
 model_is_loaded() {
-  local name _rest header=1
-  run_cli "$CLI_TIMEOUT" ps || return 2
-  while read -r name _rest; do
+  local wanted name id size unit processor context until header=1 weights
+  LOADED_NAME="" LOADED_CONTEXT="" LOADED_UNTIL="" LOADED_NAMES=""
+  wanted=$(model_weights "$1")
+  if ! run_cli "$CLI_TIMEOUT" ps; then
+    [[ $CLI_ERROR != *"did not answer within"* ]] || return 3
+    return 2
+  fi
+  while read -r name id size unit processor context until; do
     if ((header)); then
       header=0
-    elif [[ $name == "$1" ]]; then
+      continue
+    fi
+    [[ -n $name ]] || continue
+    LOADED_NAMES+="${LOADED_NAMES:+, }$name"
+    # SIZE is "4.7 GB" and PROCESSOR "100% GPU" or "48%/52% CPU/GPU": CONTEXT is the next word.
+    if [[ $processor == *% ]]; then
+      read -r context until <<<"$until"
+    fi
+    weights=""
+    if [[ -n $wanted ]]; then
+      weights=$(weights_of_id "$id")
+    fi
+    if { [[ -n $wanted && $weights == "$wanted" ]]; } || same_model "$name" "$1"; then
+      LOADED_NAME=$name LOADED_CONTEXT=$context LOADED_UNTIL=$until
+      return 0
+    fi
+  done <<<"$CLI_OUTPUT"
+  return 1
+}
+
+# model_is_embedding MODEL: 0 when `ollama show MODEL` lists the capability "embedding"
+# (cmd/cmd.go showInfo), 1 when it does not, 2 when show failed (CLI_ERROR).
+model_is_embedding() {
+  local line section=""
+  run_cli "$CLI_TIMEOUT" show "$1" || return 2
+  while IFS= read -r line; do
+    if [[ $line =~ ^\ \ ([A-Z][A-Za-z]*)$ ]]; then
+      section=${BASH_REMATCH[1]}
+    elif [[ $section == Capabilities && ${line//[[:space:]]/} == embedding ]]; then
       return 0
     fi
   done <<<"$CLI_OUTPUT"
@@ -261,7 +387,7 @@ model_id() {
   local name id _rest
   run_cli "$CLI_TIMEOUT" list || return 0
   while read -r name id _rest; do
-    if [[ $name == "$1" ]]; then
+    if [[ ${name,,} == "${1,,}" ]]; then
       printf '%s' "$id"
       return 0
     fi
@@ -294,7 +420,7 @@ SPEC_ERRORS=0
 # shellcheck disable=SC2034 # ENTRY_WHERE and ENTRY_KEY are for the scripts sourcing this file
 ENTRY_KIND=() ENTRY_REF=() ENTRY_DIGEST=() ENTRY_ALIAS=() ENTRY_INSECURE=()
 ENTRY_MODELFILE=() ENTRY_WHERE=() ENTRY_KEY=()
-declare -gA SPEC_NAMES=() # normalized name -> where it is defined
+declare -gA SPEC_NAMES=() # normalized name in lower case (Ollama ignores case) -> where it is defined
 
 spec_reset() {
   SPEC_ERRORS=0
@@ -329,10 +455,11 @@ spec_check_name() {
   CHECKED_NAME=$(normalize_model "$3")
 }
 
-# spec_claim WHERE NAME: NAME must not be defined twice.
+# spec_claim WHERE NAME: NAME must not be defined twice (in any case: Ollama would
+# store both under the first one's name).
 spec_claim() {
-  if [[ -n ${SPEC_NAMES[$2]:-} ]]; then
-    spec_error "$1" "'$2' is already defined on ${SPEC_NAMES[$2]}"
+  if [[ -n ${SPEC_NAMES[${2,,}]:-} ]]; then
+    spec_error "$1" "'$2' is already defined on ${SPEC_NAMES[${2,,}]}"
     return 1
   fi
 }
@@ -344,9 +471,9 @@ spec_add() {
   ENTRY_INSECURE[i]=$5 ENTRY_MODELFILE[i]=$6
   # shellcheck disable=SC2034 # ENTRY_WHERE and ENTRY_KEY are for the scripts sourcing this file
   ENTRY_WHERE[i]=$7 ENTRY_KEY[i]="$1 $2 digest=$3 alias=$4 insecure=$5 modelfile=$6"
-  SPEC_NAMES[$2]=$7
+  SPEC_NAMES[${2,,}]=$7
   if [[ -n $4 ]]; then
-    SPEC_NAMES[$4]=$7
+    SPEC_NAMES[${4,,}]=$7
   fi
 }
 
@@ -387,7 +514,7 @@ spec_parse_line() {
           alias=*)
             spec_check_name "$where" "alias" "$value" || return 0
             alias=$CHECKED_NAME
-            if [[ $alias == "$ref" ]]; then
+            if [[ ${alias,,} == "${ref,,}" ]]; then
               spec_error "$where" "alias '$value' is the model reference itself"
               return 0
             fi
@@ -467,7 +594,7 @@ spec_from_words() {
       die "invalid model name '$ref' in $1" 2
     fi
     model=$(normalize_model "$ref")
-    if [[ -n ${SPEC_NAMES[$model]:-} ]]; then
+    if [[ -n ${SPEC_NAMES[${model,,}]:-} ]]; then
       log "$ref is listed more than once; pulling it once"
     else
       spec_add pull "$model" "" "" 0 "" "$1"
@@ -475,7 +602,8 @@ spec_from_words() {
   done
 }
 
-# spec_names: every name the list defines (refs, aliases and created models), one a line.
+# spec_names: every name the list defines (refs, aliases and created models), one a line,
+# in lower case.
 spec_names() {
   local name
   for name in "${!SPEC_NAMES[@]}"; do
@@ -660,6 +788,12 @@ ensure_pull_entry() {
 # ensure_create_entry INDEX: `ollama create NAME -f SPEC_DIR/MODELFILE`, then verify.
 ensure_create_entry() {
   local name=${ENTRY_REF[$1]} file="$SPEC_DIR/${ENTRY_MODELFILE[$1]}" id
+  # The CLI reads a Modelfile it cannot stat as "FROM ." and then says "no Modelfile or
+  # safetensors files found" (cmd/cmd.go getModelfileName): say what is really missing.
+  if [[ ! -f $file || ! -r $file ]]; then
+    ENTRY_ERROR="cannot create $name: its Modelfile $file is missing (is it a key of the model list's ConfigMap?)"
+    return 1
+  fi
   log "creating $name from $file"
   if ! run_cli "$PULL_TIMEOUT" create "$name" -f "$file"; then
     ENTRY_ERROR="failed to create $name from $file: $CLI_ERROR"

@@ -85,13 +85,22 @@ now_ms() {
   NOW_MS=$((10#$micros / 1000))
 }
 
-# modelfile_base FILE: the FROM model of a Modelfile, normalized, or nothing.
+# modelfile_base FILE: the FROM model of a Modelfile, normalized, or nothing (no FROM, or
+# FROM a file). As parser/parser.go reads it: the command in any case, the value the rest
+# of the line without surrounding blanks, and a value in double quotes unquoted.
 modelfile_base() {
   local line command value
   [[ -r $1 ]] || return 0
   while IFS= read -r line || [[ -n $line ]]; do
-    read -r command value _ <<<"$line" || true
+    line=${line%$'\r'}
+    read -r command value <<<"$line" || true
     if [[ ${command,,} == from ]]; then
+      value=${value%"${value##*[![:space:]]}"}
+      if [[ $value == \"\"\"*\"\"\" && ${#value} -ge 6 ]]; then
+        value=${value:3:${#value}-6}
+      elif [[ $value == \"*\" && ${#value} -ge 2 ]]; then
+        value=${value:1:${#value}-2}
+      fi
       if model_name_parts "$value"; then
         normalize_model "$value"
       fi
