@@ -21,9 +21,11 @@ setup: $(VENV)/.installed node_modules/.installed
 	@# would otherwise compile, costing time and about 30 MiB each. Up-to-date files are skipped.
 	$(PY) -m compileall -q ollama_constructs imports >/dev/null
 
-## What the test suite runs besides Python: nginx (the auth proxy test), checkov in its own venv.
+## What the test suite runs besides Python: busybox and the host tools, the test root (sid's nginx with njs,
+## promtool; in /var/cache/ollama-constructs/test-root, shared by every clone), checkov in its own venv.
 test-tools:
 	bash scripts/install-test-tools.sh
+	bash scripts/install-test-root.sh
 	bash scripts/install-checkov.sh
 
 $(VENV)/.installed: pyproject.toml

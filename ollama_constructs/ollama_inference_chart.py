@@ -13,6 +13,7 @@ from .catalog import CatalogLeaf, LoadedLeaf, PlatformDefaults, apply_platform_d
 from .catalog.platform import certificate_setup, gateway_data_plane
 from .catalog.leaf import PinnedModel, Registry
 from .catalog.plan import leaf_sizing, preload_timeout_seconds, served_model_count
+from .catalog.timeouts import leaf_timeouts
 from .compute_resources import ComputeResources
 from ._defaults import OLLAMA_PORT
 from .api_key_proxy import PROXY_PORT, ApiKeyProxy, ApiKeyProxyProps
@@ -68,6 +69,9 @@ class OllamaInferenceChart(cdk8s.Chart):
         labels = self._labels()
         self.sizing = leaf_sizing(leaf)
         """Resources, GPU memory, volume size and time budgets derived from the models."""
+        self.timeouts = leaf_timeouts(leaf, self.sizing)
+        """Every time bound of a request (route, proxy, autoscaler, drain, grace), from one rule
+        (:mod:`ollama_constructs.catalog.timeouts`)."""
 
         self.server = OllamaServer(self, "Server", self._server_props(labels))
         self.model_pull = OllamaModelPull(self, "ModelPull", self._model_pull_props(labels), server=self.server)
@@ -118,8 +122,8 @@ class OllamaInferenceChart(cdk8s.Chart):
                 target_pending_requests=scaling.target_pending_requests or leaf.ollama.num_parallel or 1,
                 hosts=(leaf.ingress.host,) if leaf.ingress.enabled and leaf.ingress.host else (),
                 # A replica started from zero may first have to pull its models, then load the primary.
-                cold_start_timeout_seconds=self.sizing.progress_deadline_seconds,
-                response_timeout_seconds=leaf.ingress.timeout_seconds or 600,
+                cold_start_timeout_seconds=self.timeouts.cold_start_seconds,
+                response_timeout_seconds=self.timeouts.response_header_seconds,
                 interceptor=self._interceptor(),
                 labels=labels,
             ),
@@ -142,8 +146,8 @@ class OllamaInferenceChart(cdk8s.Chart):
                 ApiKeyProxyProps(
                     name=leaf.service_name,
                     secret_name=ingress.auth.secret_name,
-                    timeout_seconds=ingress.timeout_seconds or 600,
-                    drain_seconds=self._drain_seconds(),
+                    timeout_seconds=self.timeouts.request_seconds,
+                    drain_seconds=self.timeouts.drain_seconds,
                     labels=labels,
                 ),
                 upstream=backend,
@@ -173,7 +177,7 @@ class OllamaInferenceChart(cdk8s.Chart):
                 acme_http01=AcmeHttp01(server=str(acme.server), email=acme.email)
                 if certificates.setup == "acmeHttp01"
                 else None,
-                timeout_seconds=ingress.timeout_seconds or 600,
+                timeout_seconds=self.timeouts.request_seconds,
                 backend=route_backend,
                 labels=labels,
             ),
@@ -304,14 +308,6 @@ class OllamaInferenceChart(cdk8s.Chart):
             else None,
         )
 
-    def _drain_seconds(self) -> int:
-        """How long a stopping pod serves the answers in flight: `container.drainSeconds`, else the request
-        timeout (no answer outlives it)."""
-        leaf = self.leaf
-        if leaf.container.drain_seconds is not None:
-            return leaf.container.drain_seconds
-        return leaf.ingress.timeout_seconds or 600
-
     def _more_models_than_ollama_keeps(self) -> int | None:
         """Every model may stay loaded: set `OLLAMA_MAX_LOADED_MODELS` only when the leaf serves more models
         than Ollama's own limit (3 per GPU, 3 on CPU), so adding a model below it does not roll the pods."""
@@ -341,7 +337,7 @@ class OllamaInferenceChart(cdk8s.Chart):
             env=ollama.extra_env,
             startup_timeout_seconds=preload_timeout_seconds(leaf),
             progress_deadline_seconds=self.sizing.progress_deadline_seconds,
-            drain_seconds=self._drain_seconds(),
+            drain_seconds=self.timeouts.drain_seconds,
             priority_class_name=self.platform.priority_class_name,
             # A rollout on GPU nodes must not wait for a spare GPU: replace pods one at a time instead.
             max_surge=0 if gpu else 1,

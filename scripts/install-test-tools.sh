@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Install the system tools the test suite runs for real, when they are missing (idempotent).
 #
-#   nginx    tests/test_api_key_proxy_nginx.py runs ApiKeyProxy's rendered nginx.conf with the real
-#            binary (Debian's `nginx-light`; `nginx` where that package no longer exists).
-#   busybox  the same tests run the proxy's entrypoint under `busybox sh`, the shell of the Alpine
-#            nginx image, as well as under the system's sh.
+#   busybox  tests/test_api_key_proxy_nginx.py runs the proxy's entrypoint under `busybox sh`, the shell of
+#            the Alpine nginx image, as well as under the system's sh.
+# (nginx with njs and promtool come from the test root: scripts/install-test-root.sh.)
 #
 # Exits 0 at once when every tool is there. Otherwise installs the missing ones with apt-get (as root,
 # or through `sudo -n`), running `apt-get update` only when the package lists do not know a package.
-# The packages' services are not started (Debian's policy-rc.d convention).
 # Usage: scripts/install-test-tools.sh
 set -euo pipefail
 
@@ -17,10 +15,9 @@ have() {  # have TOOL: the tool is on PATH or in /usr/sbin (not on a non-root us
 }
 
 missing=()
-have nginx || missing+=(nginx)
 have busybox || missing+=(busybox)
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-test-tools: nginx and busybox already installed"
+  echo "install-test-tools: busybox already installed"
   exit 0
 fi
 
@@ -55,32 +52,13 @@ ensure_lists() {  # ensure_lists PACKAGE: run `apt-get update` once, when the li
 
 packages=()
 for tool in "${missing[@]}"; do
-  case $tool in
-    nginx)
-      ensure_lists nginx-light
-      if known nginx-light; then packages+=(nginx-light); else packages+=(nginx); fi
-      ;;
-    *)
-      ensure_lists "$tool"
-      packages+=("$tool")
-      ;;
-  esac
+  ensure_lists "$tool"
+  packages+=("$tool")
 done
 
 echo "install-test-tools: installing ${packages[*]}"
-# A policy-rc.d that denies keeps the nginx package from starting a system nginx on port 80.
-policy=/usr/sbin/policy-rc.d
-created_policy=0
-if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod 0755 "$policy"
-  created_policy=1
-fi
 status=0
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null || status=$?
-if [ "$created_policy" -eq 1 ]; then
-  rm -f "$policy"
-fi
 if [ "$status" -ne 0 ]; then
   echo "install-test-tools: apt-get install ${packages[*]} failed (exit $status)" >&2
   exit "$status"

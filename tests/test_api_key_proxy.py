@@ -424,10 +424,11 @@ def test_entrypoint_passes_shellcheck_as_posix_sh() -> None:
     assert entrypoint.read_text().startswith("#!/bin/sh\n")
 
 
-def test_install_test_tools_passes_shellcheck() -> None:
+@pytest.mark.parametrize("script", ["install-test-tools.sh", "install-test-root.sh"])
+def test_install_scripts_pass_shellcheck(script: str) -> None:
     shellcheck = Path(sys.executable).parent / "shellcheck"
     result = subprocess.run(
-        [str(shellcheck), str(REPO / "scripts" / "install-test-tools.sh")],
+        [str(shellcheck), str(REPO / "scripts" / script)],
         capture_output=True,
         text=True,
         timeout=60,

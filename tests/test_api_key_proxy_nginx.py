@@ -25,8 +25,9 @@ The upstream is `StandInOllama`, **not Ollama**: a small Python HTTP server on 1
 carried an Authorization header. All traffic stays on 127.0.0.1; every wait is bounded; every process
 is stopped at the end.
 
-nginx comes from `scripts/install-test-tools.sh`. Without it these tests are skipped, except under CI
-(`CI` set), where a missing nginx fails them.
+nginx is the test root's (sid's nginx 1.30 with njs 1.0, the versions of the pinned image; see
+tests/support/tools.py and scripts/install-test-root.sh). Without it these tests are skipped, except under
+CI (`CI` set), where a missing nginx fails them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from pathlib import Path
 
 import cdk8s
 import pytest
+
+from tests.support import tools
 
 from ollama_constructs import OllamaServer, OllamaServerProps
 from ollama_constructs import api_key_proxy as akp
@@ -83,19 +86,9 @@ KEY_FILE = (
 )
 
 
-def ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def require(tool: str, why: str) -> str:
-    """The path of `tool` (PATH, then /usr/sbin and /sbin); skip without it, except under CI, where fail."""
-    found = shutil.which(tool, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
-    if found:
-        return found
-    message = f"{tool} is not installed ({why}); run scripts/install-test-tools.sh"
-    if ci():
-        pytest.fail(f"{message}: CI must run these tests")
-    pytest.skip(message)
+    """A program of this machine; skipped without it, except under CI, where it fails (tests/support/tools.py)."""
+    return tools.host_tool(tool, why)
 
 
 def free_port() -> int:
@@ -428,7 +421,7 @@ def wait_until_healthy(proxy: Proxy) -> None:
 
 @pytest.fixture(scope="module")
 def nginx() -> str:
-    return require("nginx", "the API-key proxy tests run the real nginx")
+    return tools.nginx()
 
 
 @pytest.fixture(scope="module")
@@ -796,14 +789,23 @@ def test_sigterm_stops_nginx_gracefully_and_exits_cleanly(start_proxy, sandbox: 
     assert not Path(f"/proc/{master}").exists(), "nginx stopped with the entrypoint"
 
 
-def test_a_missing_nginx_skips_only_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+def test_a_missing_nginx_skips_only_outside_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OLLAMA_CONSTRUCTS_TEST_ROOT", str(tmp_path / "absent"))
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="nginx is not installed"):
-        require("nginx", "why")
+    with pytest.raises(pytest.skip.Exception, match="nginx with njs is not installed"):
+        tools.nginx()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run these tests"):
-        require("nginx", "why")
+        tools.nginx()
+
+
+def test_the_nginx_under_test_is_as_new_as_the_pinned_image(nginx: str) -> None:
+    # The proxy image is nginx-unprivileged 1.30.5-alpine with njs 1.0.x: the configuration is tested with an
+    # nginx of that minor version or newer, whose njs module loads.
+    out = subprocess.run([nginx, "-v"], capture_output=True, text=True, timeout=30)
+    version = tuple(int(x) for x in re.search(r"nginx/(\d+)\.(\d+)", out.stderr).groups())
+    assert version >= tools.NGINX_MIN, out.stderr
+    assert tools.versions()["njs"] >= tools.NJS_MIN
 
 
 def test_the_stop_signal_lets_a_streamed_answer_finish_and_takes_no_new_connection(

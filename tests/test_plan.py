@@ -30,7 +30,8 @@ platform defaults: built-in (no platform-defaults.yaml)
   GPU: 1 × nvidia.com/gpu per replica, on nodes whose GPUs have at least 4 GiB (what the models need)
   replicas: 1, not autoscaled
   model volume: an emptyDir: every new pod pulls the models again (default)
-  time budgets: a rollout may take 720 s (progressDeadlineSeconds), loading the primary model 300 s (startup probe and preload); 1.6 GB downloaded at 25 MB/s, loaded at 100 MB/s
+  time budgets: a rollout may take 720 s (progressDeadlineSeconds), loading the primary model 300 s (startup probe and the first warm-up); 1.6 GB downloaded at 25 MB/s, loaded at 100 MB/s
+  timeouts: an answer may take 600 s (ingress.timeoutSeconds, platform default); the route and the auth proxy allow 600 s; a stopping pod serves the answers in flight up to 600 s (the answer's bound), terminationGracePeriodSeconds 620
   image: docker.io/ollama/ollama:0.32.15 (platform default)
   registry: registry.ollama.ai (default)
   exposure: https://text.hypermedia.au, a dedicated Gateway of class eg (platform default), 600 s request timeout (platform default)

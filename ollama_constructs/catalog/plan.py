@@ -16,7 +16,7 @@ from typing import Any, Literal
 from ..model_reference import DEFAULT_HOST
 from .leaf import CatalogLeaf
 from .loader import Catalog, LoadedLeaf
-from .platform import certificate_setup, gateway_data_plane
+from .platform import GATEWAY_IMPLEMENTATIONS, certificate_setup, gateway_data_plane
 from .sizing import (
     DOWNLOAD_BYTES_PER_SECOND,
     LOAD_BYTES_PER_SECOND,
@@ -28,6 +28,7 @@ from .sizing import (
     plan_sizing,
     startup_timeout_seconds,
 )
+from .timeouts import leaf_timeouts
 
 
 def sized_models(leaf: CatalogLeaf) -> tuple[str, ...]:
@@ -519,8 +520,59 @@ def _time_budgets(c: PlanContext) -> Iterator[Fact]:
         "timeBudgets",
         "time budgets",
         f"a rollout may take {s.progress_deadline_seconds} s (progressDeadlineSeconds), loading the primary model "
-        f"{startup} s (startup probe and preload); {basis}",
+        f"{startup} s (startup probe and the first warm-up); {basis}",
         {"rollout": s.progress_deadline_seconds, "startup": startup, "basis": basis},
+    )
+
+
+@fact(
+    "timeouts",
+    "Every time bound of a request, from one rule (ollama_constructs/catalog/timeouts.py): `answer` is "
+    "ingress.timeoutSeconds, `coldStart` how long the autoscaler's interceptor holds a request for a ready replica "
+    "(0 when not autoscaled), `request` the route's and the auth proxy's timeouts (their sum), `drain` how long a "
+    "stopping pod serves the answers in flight, `grace` its terminationGracePeriodSeconds; `routeTimeoutsIgnored` "
+    "says why the Gateway implementation does not apply the route's timeouts, or is null.",
+    _object(
+        {
+            "answer": _INT,
+            "coldStart": _INT,
+            "request": _INT,
+            "drain": _INT,
+            "grace": _INT,
+            "routeTimeoutsIgnored": _NULLABLE_STR,
+        }
+    ),
+)
+def _timeouts(c: PlanContext) -> Iterator[Fact]:
+    t = leaf_timeouts(c.resolved, c.sizing)
+    own = c.leaf
+    parts = [f"an answer may take {t.answer_seconds} s (ingress.timeoutSeconds"
+             + (")" if own.ingress.timeout_seconds is not None else ", platform default)")]
+    if t.cold_start_seconds:
+        parts.append(
+            f"the autoscaler's interceptor holds a request up to {t.cold_start_seconds} s for a ready replica "
+            f"(conditionWait: a pull and a load) and waits {t.response_header_seconds} s for an answer's headers"
+        )
+    ignored = None
+    if c.resolved.ingress.enabled:
+        gateway = c.resolved.ingress.gateway
+        class_name = gateway.class_name or c.loaded.platform.ingress.gateway_class_name
+        known = GATEWAY_IMPLEMENTATIONS.get(class_name)
+        ignored = known.route_timeouts if known is not None else None
+        auth = c.resolved.ingress.auth
+        through = "the route and the auth proxy allow" if auth is not None and auth.mode == "apiKey" else "the route allows"
+        parts.append(f"{through} {t.request_seconds} s")
+        if ignored:
+            parts.append(f"but class {class_name} ({known.name}) {ignored}")  # type: ignore[union-attr]
+    drain_source = "container.drainSeconds" if own.container.drain_seconds is not None else "the answer's bound"
+    parts.append(
+        f"a stopping pod serves the answers in flight up to {t.drain_seconds} s ({drain_source}), "
+        f"terminationGracePeriodSeconds {t.grace_seconds}"
+    )
+    yield Fact(
+        "timeouts", "timeouts", "; ".join(parts),
+        {"answer": t.answer_seconds, "coldStart": t.cold_start_seconds, "request": t.request_seconds,
+         "drain": t.drain_seconds, "grace": t.grace_seconds, "routeTimeoutsIgnored": ignored},
     )
 
 

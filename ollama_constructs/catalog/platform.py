@@ -232,6 +232,9 @@ class GatewayImplementation:
     """A namespace, :data:`GATEWAY_NAMESPACE` or :data:`CILIUM_INGRESS`."""
     source: str
     """Where this is stated."""
+    route_timeouts: str | None = None
+    """None when the implementation applies HTTPRoute `timeouts`; else what it does instead and where that
+    is stated (its conformance report for Gateway API v1.6.1 leaves `HTTPRouteRequestTimeout` out)."""
 
 
 GATEWAY_IMPLEMENTATIONS: dict[str, GatewayImplementation] = {
@@ -253,6 +256,9 @@ GATEWAY_IMPLEMENTATIONS: dict[str, GatewayImplementation] = {
         GATEWAY_NAMESPACE,
         "docs.nginx.com, nginx-gateway-fabric/install/deploy-data-plane: a Gateway 'creates a Service and an NGINX "
         "deployment in the same namespace as the Gateway' (2.x; provisioner/objects.go uses the Gateway's namespace)",
+        "ignored: NGINX Gateway Fabric accepts the route but marks `timeouts` unsupported (internal/controller/state/"
+        "graph/httproute.go, checkForUnsupportedHTTPFields, v2.6.7), so its nginx keeps its own defaults (60 s "
+        "between two reads of an answer); set the read timeout with its own policy for the route",
     ),
     "cilium": GatewayImplementation(
         "Cilium",
@@ -265,6 +271,9 @@ GATEWAY_IMPLEMENTATIONS: dict[str, GatewayImplementation] = {
         "traefik",
         "traefik-helm-chart values.yaml: Traefik is itself the data plane and runs where its chart is installed "
         "(conventionally `traefik`; k3s installs it in kube-system)",
+        "ignored: Traefik's Gateway API provider does not apply HTTPRoute `timeouts` (not in its conformance "
+        "report for Gateway API v1.6.1); its entry point's own transport timeouts apply (respondingTimeouts, "
+        "serversTransport forwardingTimeouts)",
     ),
     "kgateway": GatewayImplementation(
         "kgateway",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -42,11 +43,29 @@ class Downstream:
         )
 
 
+def _clean_source(repo: Path, work: Path) -> Path:
+    """A copy of the repository's files (tracked, and new ones git does not ignore) under `work`: a wheel built
+    in the working tree would reuse setuptools' `build/` directory and could carry files since removed."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=repo, capture_output=True, check=True, timeout=60,
+    ).stdout.decode().split("\0")
+    source = work / "source"
+    for name in filter(None, listed):
+        path = repo / name
+        if path.is_file():
+            target = source / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return source
+
+
 def build_and_install(repo: Path, work: Path) -> Downstream:
-    """`pip wheel` the repository and `pip install` the wheel into a new venv under `work`."""
+    """`pip wheel` a clean copy of the repository and `pip install` the wheel into a new venv under `work`."""
     dist = work / "dist"
+    source = _clean_source(repo, work)
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", str(dist), str(repo)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir", "-w", str(dist), str(source)],
         capture_output=True, text=True, check=False, timeout=600,
     )
     assert build.returncode == 0, build.stdout + build.stderr
