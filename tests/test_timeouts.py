@@ -99,3 +99,21 @@ def test_the_gateway_implementations_that_ignore_route_timeouts_are_named() -> N
     ignoring = {name for name, known in GATEWAY_IMPLEMENTATIONS.items() if known.route_timeouts}
     assert ignoring == {"nginx", "traefik"}
     assert all(GATEWAY_IMPLEMENTATIONS[name].route_timeouts.startswith("ignored") for name in ignoring)  # type: ignore[union-attr]
+
+
+def test_plan_says_when_the_gateway_ignores_the_route_timeouts(tmp_path, capsys) -> None:
+    import shutil
+
+    from ollama_constructs import cli
+    from tests.conftest import SEED_LEAF_FILE
+
+    shutil.copy(SEED_LEAF_FILE, tmp_path / "ollama-phi.yaml")
+    (tmp_path / "platform-defaults.yaml").write_text("ingress: {gatewayClassName: nginx}\n")
+    assert cli.main(["plan", "--catalog", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "the route and the auth proxy allow 600 s; but class nginx (NGINX Gateway Fabric) ignored:" in out
+    assert cli.main(["plan", "--catalog", str(tmp_path), "--format", "json"]) == 0
+    import json
+
+    facts = {f["key"]: f for f in json.loads(capsys.readouterr().out)["leaves"][0]["facts"]}
+    assert facts["timeouts"]["value"]["routeTimeoutsIgnored"].startswith("ignored: NGINX Gateway Fabric")
